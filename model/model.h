@@ -1,0 +1,68 @@
+// The model interface: pure math on Eigen over one batch (DESIGN.md §6).
+// A Model owns scratch buffers only: parameters arrive in ParamsView and leave as
+// Gradients, so one Model serves any cluster shape. Not thread-safe: one Model per
+// compute thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/input.h"
+
+namespace tessera::model {
+
+enum class ModelKind { kLogisticRegression, kFactorizationMachine, kDeepFM };
+enum class ActivationKind { kRelu, kTanh, kSigmoid };
+
+// Everything needed to build a model; validated by CreateModel.
+struct ModelSpec {
+  ModelKind kind = ModelKind::kDeepFM;
+  int num_fields = 26;                 // sparse fields F
+  int num_dense = 13;                  // dense features D
+  int embedding_dim = 16;              // k (FM, DeepFM)
+  std::vector<int> mlp_hidden = {400, 400, 400};  // DeepFM hidden sizes
+  ActivationKind activation = ActivationKind::kRelu;
+  float init_std = 0.01f;              // normal init of embedding vectors
+};
+
+// How the columns of a fresh sparse row start: columns [begin, end) are zero, or
+// normal with standard deviation `scale`. The server applies it (ps/ knows no models).
+struct ColumnInit {
+  enum class Kind { kZero, kNormal };
+  int begin = 0;
+  int end = 0;
+  Kind kind = Kind::kZero;
+  float scale = 0.0f;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // Floats per sparse row. LR: 1 (the weight); FM and DeepFM: 1 + k ([w | v]).
+  virtual int sparse_dim() const = 0;
+  // How a fresh sparse row is initialised, column range by column range.
+  virtual std::vector<ColumnInit> sparse_init() const = 0;
+  // Number of dense parameters.
+  virtual int64_t dense_size() const = 0;
+  // Initial dense parameters: a pure function of the seed.
+  virtual std::vector<float> InitialDense(uint64_t seed) const = 0;
+
+  // Click probabilities of the batch into predictions [B].
+  virtual void Predict(const BatchView& batch, const ParamsView& params,
+                       std::span<float> predictions) = 0;
+
+  // Forward and backward: fills predictions [B] and grads (resized here) with the
+  // gradient of the mean binary cross-entropy over the batch; returns that mean loss.
+  virtual double TrainStep(const BatchView& batch, const ParamsView& params,
+                           std::span<float> predictions, Gradients* grads) = 0;
+};
+
+// Builds the model `spec` describes, or says which field of the spec is wrong.
+StatusOr<std::unique_ptr<Model>> CreateModel(const ModelSpec& spec);
+
+}  // namespace tessera::model
