@@ -1,0 +1,15 @@
+// The subcommands of the `tessera` binary. Each returns the process exit code.
+#pragma once
+
+namespace tessera::cmd {
+
+enum class TrainRole { kByRank, kScheduler, kServer, kWorker };
+
+// `tessera train|scheduler|server|worker`: one rank of a training job under mpirun.
+int RunTrain(TrainRole role);
+// `tessera gen-data`: writes a synthetic Criteo-format dataset.
+int RunGenData();
+// `tessera predict`: scores a data file with a trained model.
+int RunPredict();
+
+}  // namespace tessera::cmd

@@ -1,0 +1,175 @@
+#include "cmd/job_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+namespace tessera::cmd {
+namespace {
+
+class CollectErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit CollectErrors(std::string source) : source_(std::move(source)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (!first_.empty()) return;
+    first_ = source_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+             message;
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string source_;
+  std::string first_;
+};
+
+Status CheckOptimizer(const pb::OptimizerConfig& o, const std::string& field) {
+  if (!(o.learning_rate() > 0)) {
+    return Status::InvalidArgument(field + ".learning_rate must be positive, got " +
+                                   std::to_string(o.learning_rate()));
+  }
+  if (o.beta1() < 0 || o.beta1() >= 1) {
+    return Status::InvalidArgument(field + ".beta1 must be in [0, 1)");
+  }
+  if (o.beta2() < 0 || o.beta2() >= 1) {
+    return Status::InvalidArgument(field + ".beta2 must be in [0, 1)");
+  }
+  if (!(o.epsilon() > 0)) return Status::InvalidArgument(field + ".epsilon must be positive");
+  if (o.l2() < 0) return Status::InvalidArgument(field + ".l2 must not be negative");
+  if (o.initial_accumulator() < 0) {
+    return Status::InvalidArgument(field + ".initial_accumulator must not be negative");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StatusOr<pb::JobConfig> ParseJobConfig(const std::string& text, const std::string& source) {
+  pb::JobConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  CollectErrors errors(source);
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    return Status::InvalidArgument(errors.first().empty() ? source + ": cannot parse the job config"
+                                                          : errors.first());
+  }
+  return config;
+}
+
+StatusOr<pb::JobConfig> LoadJobConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot open the job config " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseJobConfig(text.str(), path);
+}
+
+Status ValidateJobConfig(const pb::JobConfig& config) {
+  const pb::DataConfig& data = config.data();
+  if (data.train_size() == 0) {
+    return Status::InvalidArgument("data.train: name at least one training file");
+  }
+  if (data.batch_size() < 1) return Status::InvalidArgument("data.batch_size must be at least 1");
+  if (data.chunk_bytes() < 1024) {
+    return Status::InvalidArgument("data.chunk_bytes must be at least 1024");
+  }
+  if (data.max_bad_line_ratio() < 0 || data.max_bad_line_ratio() > 1) {
+    return Status::InvalidArgument("data.max_bad_line_ratio must be in [0, 1]");
+  }
+  const pb::ModelConfig& model = config.model();
+  if (model.embedding_dim() < 1 || model.embedding_dim() > 1024) {
+    return Status::InvalidArgument("model.embedding_dim must be in [1, 1024], got " +
+                                   std::to_string(model.embedding_dim()));
+  }
+  for (int i = 0; i < model.mlp_hidden_size(); ++i) {
+    if (model.mlp_hidden(i) < 1) {
+      return Status::InvalidArgument("model.mlp_hidden[" + std::to_string(i) +
+                                     "] must be at least 1");
+    }
+  }
+  if (!(model.init_std() >= 0)) return Status::InvalidArgument("model.init_std must be >= 0");
+  const pb::TrainingConfig& training = config.training();
+  if (training.epochs() < 1) {
+    return Status::InvalidArgument("training.epochs must be at least 1, got " +
+                                   std::to_string(training.epochs()));
+  }
+  RETURN_IF_ERROR(CheckOptimizer(training.sparse_optimizer(), "training.sparse_optimizer"));
+  RETURN_IF_ERROR(CheckOptimizer(training.dense_optimizer(), "training.dense_optimizer"));
+  const pb::ClusterConfig& cluster = config.cluster();
+  if (cluster.timeout_ms() < 100) {
+    return Status::InvalidArgument("cluster.timeout_ms must be at least 100");
+  }
+  if (cluster.connect_timeout_ms() < 100) {
+    return Status::InvalidArgument("cluster.connect_timeout_ms must be at least 100");
+  }
+  if (cluster.slot_bits() < 1 || cluster.slot_bits() > 24) {
+    return Status::InvalidArgument("cluster.slot_bits must be in [1, 24]");
+  }
+  if (cluster.dense_block_floats() < 1) {
+    return Status::InvalidArgument("cluster.dense_block_floats must be at least 1");
+  }
+  if (config.output().model_dir().empty()) {
+    return Status::InvalidArgument("output.model_dir must not be empty");
+  }
+  return Status::OK();
+}
+
+model::ModelSpec ToModelSpec(const pb::JobConfig& config) {
+  const pb::ModelConfig& m = config.model();
+  model::ModelSpec spec;
+  switch (m.kind()) {
+    case pb::LR: spec.kind = model::ModelKind::kLogisticRegression; break;
+    case pb::FM: spec.kind = model::ModelKind::kFactorizationMachine; break;
+    case pb::DEEPFM: spec.kind = model::ModelKind::kDeepFM; break;
+  }
+  spec.num_fields = 26;
+  spec.num_dense = 13;
+  spec.embedding_dim = m.embedding_dim();
+  if (m.mlp_hidden_size() > 0) spec.mlp_hidden.assign(m.mlp_hidden().begin(), m.mlp_hidden().end());
+  switch (m.activation()) {
+    case pb::RELU: spec.activation = model::ActivationKind::kRelu; break;
+    case pb::TANH: spec.activation = model::ActivationKind::kTanh; break;
+    case pb::SIGMOID: spec.activation = model::ActivationKind::kSigmoid; break;
+  }
+  spec.init_std = m.init_std();
+  return spec;
+}
+
+ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& c) {
+  ps::OptimizerOptions o;
+  switch (c.kind()) {
+    case pb::SGD: o.kind = ps::OptimizerOptions::Kind::kSgd; break;
+    case pb::ADAGRAD: o.kind = ps::OptimizerOptions::Kind::kAdagrad; break;
+    case pb::ADAM: o.kind = ps::OptimizerOptions::Kind::kAdam; break;
+  }
+  o.learning_rate = c.learning_rate();
+  o.beta1 = c.beta1();
+  o.beta2 = c.beta2();
+  o.epsilon = c.epsilon();
+  o.initial_accumulator = c.initial_accumulator();
+  o.l2 = c.l2();
+  return o;
+}
+
+ps::SparseTableOptions ToSparseTableOptions(const pb::JobConfig& config,
+                                            const model::Model& model) {
+  ps::SparseTableOptions o;
+  o.table_id = 0;
+  o.dim = model.sparse_dim();
+  o.optimizer = ToOptimizerOptions(config.training().sparse_optimizer());
+  o.seed = config.training().seed();
+  for (const model::ColumnInit& c : model.sparse_init()) {
+    ps::ColumnInit init;
+    init.begin = c.begin;
+    init.end = c.end;
+    init.kind = c.kind == model::ColumnInit::Kind::kZero ? ps::ColumnInit::Kind::kZero
+                                                         : ps::ColumnInit::Kind::kNormal;
+    init.scale = c.scale;
+    o.init.push_back(init);
+  }
+  return o;
+}
+
+}  // namespace tessera::cmd

@@ -1,0 +1,33 @@
+// Loading and checking the job config (proto/config.proto), and turning it into the
+// plain option structs each component takes (STYLE.md §4: configuration flows down
+// as structs built once; only cmd/ sees the Protobuf config and the flags).
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "model/model.h"
+#include "proto/config.pb.h"
+#include "ps/optimizer.h"
+#include "ps/sparse_table.h"
+
+namespace tessera::cmd {
+
+// Parses a text-format job config. Errors name the file, line, column and field:
+//   "job.pbtxt:3:5: Message type "tessera.pb.DataConfig" has no field named "batchsize"."
+StatusOr<pb::JobConfig> LoadJobConfig(const std::string& path);
+
+// Parses config text (`source` names it in errors).
+StatusOr<pb::JobConfig> ParseJobConfig(const std::string& text, const std::string& source);
+
+// Checks values the schema cannot: ranges, required fields. Errors name the field
+// ("training.epochs must be at least 1, got 0").
+Status ValidateJobConfig(const pb::JobConfig& config);
+
+// Criteo layout: 26 categorical fields, 13 integer fields.
+model::ModelSpec ToModelSpec(const pb::JobConfig& config);
+ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& config);
+// The sparse table of `model` under `config` (seed, optimizer, initial values).
+ps::SparseTableOptions ToSparseTableOptions(const pb::JobConfig& config, const model::Model& model);
+
+}  // namespace tessera::cmd

@@ -1,0 +1,130 @@
+// The `tessera` binary: one program, several subcommands (the only main() of the
+// product). Flags are gflags, read only here in cmd/.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <gflags/gflags.h>
+#include <glog/logging.h>
+
+#include "cmd/commands.h"
+
+namespace tessera::cmd {
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* usage;
+  std::vector<const char*> flags;
+};
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"train", "train a model: one rank of an mpirun job (role by rank)",
+       "mpirun -np N tessera train --config JOB.pbtxt [--servers S]\n"
+       "  Rank 0 is the scheduler, ranks 1..S the servers, the rest workers.\n"
+       "  launch/tessera-run --servers S --workers W -- train --config JOB.pbtxt does it for you.",
+       {"config", "servers", "model_dir", "epochs", "seed", "batch_size", "timeout_ms",
+        "connect_timeout_ms", "progress_interval_s", "advertise_host"}},
+      {"scheduler", "the scheduler rank of an MPMD launch",
+       "mpirun -np 1 tessera scheduler --config J : -np S tessera server --config J : "
+       "-np W tessera worker --config J",
+       {"config", "model_dir", "epochs", "seed", "batch_size", "timeout_ms",
+        "connect_timeout_ms", "progress_interval_s", "advertise_host"}},
+      {"server", "a server rank of an MPMD launch (see `tessera help scheduler`)",
+       "mpirun ... : -np S tessera server --config JOB.pbtxt : ...",
+       {"config", "timeout_ms", "connect_timeout_ms", "advertise_host"}},
+      {"worker", "a worker rank of an MPMD launch (see `tessera help scheduler`)",
+       "mpirun ... : -np W tessera worker --config JOB.pbtxt",
+       {"config", "batch_size", "timeout_ms", "connect_timeout_ms", "advertise_host"}},
+      {"gen-data", "write a synthetic Criteo-format dataset (deterministic)",
+       "tessera gen-data --out DIR [--train_lines N] [--validation_lines M] [--data_seed S]\n"
+       "  Writes DIR/train.tsv and DIR/validation.tsv (label, 13 integers, 26 hex ids).",
+       {"out", "train_lines", "validation_lines", "data_seed"}},
+      {"predict", "score a data file with a trained model and print AUC / logloss",
+       "tessera predict --model DIR --data FILE [--predictions_out FILE]",
+       {"model", "data", "predictions_out", "predict_batch_size"}},
+  };
+  return commands;
+}
+
+void PrintOverview() {
+  std::cout << "tessera: a distributed parameter server for recommendation models.\n\n"
+               "Usage: tessera <command> [flags]    tessera <command> --help\n\nCommands:\n";
+  for (const Command& c : Commands()) {
+    std::cout << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary
+              << "\n";
+  }
+  std::cout << "\nSee README.md for the quick start and the job config format.\n";
+}
+
+void PrintHelp(const Command& c) {
+  std::cout << "tessera " << c.name << ": " << c.summary << "\n\nUsage: " << c.usage
+            << "\n\nFlags:\n";
+  for (const char* name : c.flags) {
+    gflags::CommandLineFlagInfo info = gflags::GetCommandLineFlagInfoOrDie(name);
+    std::cout << "  --" << info.name << " (" << info.type << ", default: "
+              << (info.default_value.empty() ? "\"\"" : info.default_value) << ")\n      "
+              << info.description << "\n";
+  }
+}
+
+const Command* Find(const std::string& name) {
+  for (const Command& c : Commands()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+int Dispatch(const std::string& name) {
+  if (name == "train") return RunTrain(TrainRole::kByRank);
+  if (name == "scheduler") return RunTrain(TrainRole::kScheduler);
+  if (name == "server") return RunTrain(TrainRole::kServer);
+  if (name == "worker") return RunTrain(TrainRole::kWorker);
+  if (name == "gen-data") return RunGenData();
+  return RunPredict();
+}
+
+}  // namespace
+}  // namespace tessera::cmd
+
+int main(int argc, char** argv) {
+  using namespace tessera::cmd;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    if (argc >= 3 && Find(argv[2])) {
+      PrintHelp(*Find(argv[2]));
+    } else {
+      PrintOverview();
+    }
+    return argc < 2 ? 1 : 0;
+  }
+  const Command* command = Find(argv[1]);
+  if (command == nullptr) {
+    std::cerr << "tessera: unknown command '" << argv[1] << "'. Run `tessera --help`.\n";
+    return 2;
+  }
+  for (int i = 2; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      PrintHelp(*command);
+      return 0;
+    }
+  }
+  // gflags sees the flags after the command name.
+  std::vector<char*> args = {argv[0]};
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  int n = static_cast<int>(args.size());
+  char** p = args.data();
+  gflags::SetUsageMessage(command->usage);
+  gflags::ParseCommandLineFlags(&n, &p, /*remove_flags=*/true);
+  if (n > 1) {
+    std::cerr << "tessera " << command->name << ": unexpected argument '" << p[1]
+              << "'. Run `tessera " << command->name << " --help`.\n";
+    return 2;
+  }
+  FLAGS_logtostderr = true;  // glog 0.6 would otherwise write files under /tmp
+  google::InitGoogleLogging(argv[0]);
+  return Dispatch(command->name);
+}

@@ -1,0 +1,239 @@
+// One rank of a training job: MPI bootstrap, then the scheduler, server or worker
+// loop over ZeroMQ, then a clean MPI shutdown, or MPI_Abort of the whole job on a
+// fatal error (so that no rank is left waiting for a peer that is gone).
+#include <cstdlib>
+#include <iostream>
+#include <random>
+
+#include <gflags/gflags.h>
+#include <zmq.hpp>
+
+#include "cmd/commands.h"
+#include "cmd/job_config.h"
+#include "common/clock.h"
+#include "io/criteo.h"
+#include "net/cluster.h"
+#include "net/socket.h"
+#include "ps/client/ps_client.h"
+#include "ps/server.h"
+#include "scheduler/scheduler.h"
+#include "worker/worker.h"
+
+DEFINE_string(config, "", "Job config, Protobuf text format (see examples/*.pbtxt). Required.");
+DEFINE_int32(servers, 0,
+             "train only: how many ranks after rank 0 are servers (the rest are workers). "
+             "Default: half of the remaining ranks, at least 1.");
+DEFINE_string(model_dir, "", "Overrides output.model_dir.");
+DEFINE_int32(epochs, 0, "Overrides training.epochs.");
+DEFINE_uint64(seed, 0, "Overrides training.seed (0: keep the config's).");
+DEFINE_int32(batch_size, 0, "Overrides data.batch_size.");
+DEFINE_int32(timeout_ms, 0, "Overrides cluster.timeout_ms.");
+DEFINE_int32(connect_timeout_ms, 0, "Overrides cluster.connect_timeout_ms.");
+DEFINE_double(progress_interval_s, -1, "Overrides cluster.progress_interval_s.");
+DEFINE_string(advertise_host, "",
+              "Address other ranks reach this one by (default: this host name's IPv4 address).");
+DEFINE_int32(fault_unreachable_server, -1,
+             "Fault injection for tests: server N advertises an endpoint nobody listens on.");
+
+namespace tessera::cmd {
+namespace {
+
+// Where a config error is printed from: once, by rank 0 (or outside mpirun).
+bool IsFirstRank() {
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  return rank == nullptr || std::string(rank) == "0";
+}
+
+StatusOr<pb::JobConfig> LoadConfigWithFlags() {
+  if (FLAGS_config.empty()) return Status::InvalidArgument("--config is required");
+  ASSIGN_OR_RETURN(pb::JobConfig config, LoadJobConfig(FLAGS_config));
+  if (!FLAGS_model_dir.empty()) config.mutable_output()->set_model_dir(FLAGS_model_dir);
+  if (FLAGS_epochs > 0) config.mutable_training()->set_epochs(FLAGS_epochs);
+  if (FLAGS_seed > 0) config.mutable_training()->set_seed(FLAGS_seed);
+  if (FLAGS_batch_size > 0) config.mutable_data()->set_batch_size(FLAGS_batch_size);
+  if (FLAGS_timeout_ms > 0) config.mutable_cluster()->set_timeout_ms(FLAGS_timeout_ms);
+  if (FLAGS_connect_timeout_ms > 0) {
+    config.mutable_cluster()->set_connect_timeout_ms(FLAGS_connect_timeout_ms);
+  }
+  if (FLAGS_progress_interval_s >= 0) {
+    config.mutable_cluster()->set_progress_interval_s(FLAGS_progress_interval_s);
+  }
+  Status valid = ValidateJobConfig(config);
+  if (!valid.ok()) return valid.WithContext(FLAGS_config);
+  return config;
+}
+
+StatusOr<pb::Role> RoleOf(TrainRole role, int rank, int size) {
+  switch (role) {
+    case TrainRole::kScheduler: return pb::SCHEDULER;
+    case TrainRole::kServer: return pb::SERVER;
+    case TrainRole::kWorker: return pb::WORKER;
+    case TrainRole::kByRank: break;
+  }
+  int servers = FLAGS_servers > 0 ? FLAGS_servers : std::max(1, (size - 1) / 2);
+  if (size < servers + 2) {
+    return Status::InvalidArgument("the job has " + std::to_string(size) +
+                                   " ranks: it needs 1 scheduler, " + std::to_string(servers) +
+                                   " server(s) (--servers) and at least 1 worker");
+  }
+  if (rank == 0) return pb::SCHEDULER;
+  return rank <= servers ? pb::SERVER : pb::WORKER;
+}
+
+// Connects a Dealer from this rank to `peer_rank`'s Router.
+StatusOr<std::unique_ptr<net::Dealer>> ConnectTo(zmq::context_t* context,
+                                                 const net::NodeTable& nodes, int my_rank,
+                                                 int peer_rank, int send_timeout_ms) {
+  return net::Dealer::Connect(context, nodes.node(peer_rank).endpoint(),
+                              "r" + std::to_string(my_rank), nodes.Describe(peer_rank),
+                              send_timeout_ms);
+}
+
+// HELLO to the scheduler, then wait for its WELCOME (sent once every rank is in).
+Status JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) {
+  net::Message hello;
+  hello.header.set_kind(pb::HELLO);
+  hello.header.set_sender(rank);
+  RETURN_IF_ERROR(scheduler->Send(std::move(hello)));
+  net::Message welcome;
+  RETURN_IF_ERROR(scheduler->ReceiveOrTimeout(&welcome, timeout_ms, "HELLO"));
+  if (welcome.header.kind() != pb::WELCOME) {
+    return Status::Corruption("expected WELCOME, got " + pb::MessageKind_Name(welcome.header.kind()));
+  }
+  return Status::OK();
+}
+
+struct RankContext {
+  pb::JobConfig config;
+  int rank = 0;
+  zmq::context_t* zmq = nullptr;
+  net::Router* router = nullptr;  // scheduler and servers
+  const net::NodeTable* nodes = nullptr;
+};
+
+Status RunScheduler(const RankContext& c, const model::Model& model) {
+  std::vector<std::unique_ptr<net::Dealer>> servers;
+  for (int r : c.nodes->server_ranks()) {
+    ASSIGN_OR_RETURN(auto d, ConnectTo(c.zmq, *c.nodes, c.rank, r, c.config.cluster().timeout_ms()));
+    servers.push_back(std::move(d));
+  }
+  scheduler::SchedulerOptions options;
+  options.config = c.config;
+  options.dense_size = model.dense_size();
+  options.sparse_dim = model.sparse_dim();
+  options.job_id = std::to_string(std::random_device{}());
+  scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
+                         &std::cerr);
+  return s.Run();
+}
+
+Status RunServer(const RankContext& c, const model::Model& model) {
+  const pb::ClusterConfig& cluster = c.config.cluster();
+  ASSIGN_OR_RETURN(auto scheduler, ConnectTo(c.zmq, *c.nodes, c.rank, c.nodes->scheduler_rank(),
+                                             cluster.connect_timeout_ms()));
+  ps::ServerOptions options;
+  options.server_index = c.nodes->node(c.rank).role_index();
+  options.num_servers = static_cast<int>(c.nodes->server_ranks().size());
+  options.sparse = ToSparseTableOptions(c.config, model);
+  options.dense_size = model.dense_size();
+  options.dense_block_floats = cluster.dense_block_floats();
+  options.initial_dense = model.InitialDense(c.config.training().seed());
+  options.dense_optimizer = ToOptimizerOptions(c.config.training().dense_optimizer());
+  options.timeout_ms = cluster.timeout_ms();
+  ps::Server server(std::move(options), c.router, c.nodes);
+  RETURN_IF_ERROR(JoinJob(scheduler.get(), c.rank, cluster.connect_timeout_ms()));
+  return server.Run();
+}
+
+Status RunWorker(const RankContext& c, model::Model* model) {
+  const pb::ClusterConfig& cluster = c.config.cluster();
+  ASSIGN_OR_RETURN(auto scheduler, ConnectTo(c.zmq, *c.nodes, c.rank, c.nodes->scheduler_rank(),
+                                             cluster.connect_timeout_ms()));
+  std::vector<std::unique_ptr<net::Dealer>> servers;
+  for (int r : c.nodes->server_ranks()) {
+    ASSIGN_OR_RETURN(auto d, ConnectTo(c.zmq, *c.nodes, c.rank, r, cluster.connect_timeout_ms()));
+    servers.push_back(std::move(d));
+  }
+  ps::PsClientOptions options;
+  options.rank = c.rank;
+  options.slot_bits = cluster.slot_bits();
+  options.slot_to_server =
+      ps::RoundRobinSlotTable(cluster.slot_bits(), static_cast<int>(servers.size()));
+  options.sparse_dim = model->sparse_dim();
+  options.dense_size = model->dense_size();
+  options.dense_block_floats = cluster.dense_block_floats();
+  options.timeout_ms = cluster.timeout_ms();
+  ps::PsClient client(std::move(options), std::move(servers));
+  RETURN_IF_ERROR(client.Ping(cluster.connect_timeout_ms()));
+  RETURN_IF_ERROR(JoinJob(scheduler.get(), c.rank, cluster.connect_timeout_ms()));
+  worker::WorkerOptions wo;
+  wo.rank = c.rank;
+  wo.batch_size = c.config.data().batch_size();
+  wo.max_bad_line_ratio = c.config.data().max_bad_line_ratio();
+  wo.timeout_ms = cluster.timeout_ms();
+  worker::Worker w(wo, model, &client, scheduler.get(),
+                   [] { return std::make_unique<io::CriteoParser>(); });
+  return w.Run();
+}
+
+Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime* mpi,
+               std::string* who) {
+  const int rank = mpi->rank();
+  ASSIGN_OR_RETURN(pb::Role role, RoleOf(requested, rank, mpi->size()));
+  *who = std::string(net::RoleName(role)) + " (rank " + std::to_string(rank) + ")";
+  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model, model::CreateModel(ToModelSpec(config)));
+  zmq::context_t context(1);
+  const std::string host =
+      FLAGS_advertise_host.empty() ? net::DefaultAdvertisedHost() : FLAGS_advertise_host;
+  std::unique_ptr<net::Router> router;
+  pb::NodeInfo mine;
+  mine.set_role(role);
+  mine.set_rank(rank);
+  mine.set_host(host);
+  if (role != pb::WORKER) {
+    ASSIGN_OR_RETURN(router, net::Router::Bind(&context, host, config.cluster().timeout_ms()));
+    mine.set_endpoint(router->endpoint());
+  }
+  ASSIGN_OR_RETURN(std::vector<pb::NodeInfo> infos, mpi->AllGather(mine));
+  if (FLAGS_fault_unreachable_server >= 0) {
+    int n = 0;
+    for (auto& info : infos) {
+      if (info.role() == pb::SERVER && n++ == FLAGS_fault_unreachable_server) {
+        info.set_endpoint("tcp://127.0.0.1:1");
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(net::NodeTable nodes, net::NodeTable::Build(std::move(infos)));
+  *who = nodes.Describe(rank);
+  RankContext c{config, rank, &context, router.get(), &nodes};
+  switch (role) {
+    case pb::SCHEDULER: return RunScheduler(c, *model);
+    case pb::SERVER: return RunServer(c, *model);
+    default: return RunWorker(c, model.get());
+  }
+}
+
+}  // namespace
+
+int RunTrain(TrainRole role) {
+  StatusOr<pb::JobConfig> config = LoadConfigWithFlags();
+  if (!config.ok()) {
+    if (IsFirstRank()) std::cerr << "tessera: " << config.status().ToString() << std::endl;
+    return 2;
+  }
+  StatusOr<std::unique_ptr<net::MpiRuntime>> mpi = net::MpiRuntime::Init(nullptr, nullptr);
+  if (!mpi.ok()) {
+    std::cerr << "tessera: " << mpi.status().ToString() << std::endl;
+    return 1;
+  }
+  std::string who = "rank " + std::to_string((*mpi)->rank());
+  Status s = RunRank(*config, role, mpi->get(), &who);
+  if (!s.ok()) {
+    std::cerr << "tessera: " << who << ": " << s.ToString() << std::endl;
+    (*mpi)->Abort(1);
+  }
+  (*mpi)->Finalize();
+  return 0;
+}
+
+}  // namespace tessera::cmd

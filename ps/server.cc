@@ -1,0 +1,315 @@
+#include "ps/server.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/clock.h"
+#include "io/model_file.h"
+
+namespace tessera::ps {
+namespace {
+
+constexpr int64_t kNotDone = std::numeric_limits<int64_t>::max();
+// How often Run() wakes to check for a stalled step when no message arrives.
+constexpr int kPollMs = 500;
+
+std::string ShardFileName(int index, int count) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "shard-%05d-of-%05d.tsr", index, count);
+  return name;
+}
+
+}  // namespace
+
+std::vector<uint64_t> OwnedDenseBlocks(int64_t dense_size, int block_floats, int server_index,
+                                       int num_servers) {
+  std::vector<uint64_t> owned;
+  int64_t blocks = (dense_size + block_floats - 1) / block_floats;
+  for (int64_t b = server_index; b < blocks; b += num_servers) owned.push_back(b);
+  return owned;
+}
+
+Server::Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes)
+    : options_(std::move(options)),
+      router_(router),
+      nodes_(nodes),
+      table_(options_.sparse),
+      dense_(options_.dense_size, options_.dense_block_floats,
+             OwnedDenseBlocks(options_.dense_size, options_.dense_block_floats,
+                              options_.server_index, options_.num_servers),
+             options_.initial_dense, options_.dense_optimizer),
+      done_from_(nodes->worker_ranks().size(), kNotDone) {
+  // The full initial vector is only needed to seed this server's blocks.
+  options_.initial_dense.clear();
+  options_.initial_dense.shrink_to_fit();
+}
+
+Status Server::Run() {
+  while (!shutdown_) {
+    net::Message msg;
+    std::string peer;
+    ASSIGN_OR_RETURN(bool got, router_->Receive(&msg, &peer, kPollMs));
+    if (got) RETURN_IF_ERROR(Handle(peer, std::move(msg)));
+    RETURN_IF_ERROR(CheckStall());
+  }
+  return Status::OK();
+}
+
+Status Server::Handle(const std::string& peer, net::Message msg) {
+  switch (msg.header.kind()) {
+    case pb::PING: {
+      net::Message pong;
+      pong.header.set_kind(pb::PONG);
+      pong.header.set_request_id(msg.header.request_id());
+      return router_->Send(peer, std::move(pong));
+    }
+    case pb::PULL:
+      return HandlePull(peer, std::move(msg));
+    case pb::PUSH:
+      return HandlePush(std::move(msg));
+    case pb::SAVE:
+      return HandleSave(peer, msg);
+    case pb::SHUTDOWN:
+      shutdown_ = true;
+      return Status::OK();
+    default:
+      return Status::Corruption("server " + std::to_string(options_.server_index) +
+                                " got an unexpected " + pb::MessageKind_Name(msg.header.kind()) +
+                                " from " + nodes_->Describe(msg.header.sender()));
+  }
+}
+
+int Server::WorkerIndex(int rank) const {
+  const auto& workers = nodes_->worker_ranks();
+  auto it = std::find(workers.begin(), workers.end(), rank);
+  return it == workers.end() ? -1 : static_cast<int>(it - workers.begin());
+}
+
+Status Server::EnterEpoch(int epoch) {
+  if (epoch == epoch_) return Status::OK();
+  if (epoch < epoch_ || !EpochComplete()) {
+    return Status::Corruption("a message for epoch " + std::to_string(epoch) +
+                              " arrived while epoch " + std::to_string(epoch_) +
+                              " is not complete");
+  }
+  epoch_ = epoch;
+  next_step_ = 1;
+  std::fill(done_from_.begin(), done_from_.end(), kNotDone);
+  pushes_.clear();
+  return Status::OK();
+}
+
+Status Server::HandlePush(net::Message msg) {
+  const pb::Header& h = msg.header;
+  int w = WorkerIndex(h.sender());
+  if (w < 0) return Status::Corruption("PUSH from a rank that is not a worker: " +
+                                       std::to_string(h.sender()));
+  RETURN_IF_ERROR(EnterEpoch(h.epoch()));
+  if (h.step() < next_step_) {
+    return Status::Corruption("PUSH for step " + std::to_string(h.step()) + " already applied, from " +
+                              nodes_->Describe(h.sender()));
+  }
+  if (h.flags() & pb::FLAG_EPOCH_DONE) {
+    done_from_[w] = h.step();
+  } else {
+    auto& slots = pushes_[h.step()];
+    if (slots.empty()) slots.resize(done_from_.size());
+    Push& p = slots[w];
+    if (p.present) return Status::Corruption("two PUSHes for one step from " +
+                                             nodes_->Describe(h.sender()));
+    p.present = true;
+    RETURN_IF_ERROR(net::ReadArray(msg, 0, &p.keys));
+    RETURN_IF_ERROR(net::ReadArray(msg, 1, &p.grads));
+    RETURN_IF_ERROR(net::ReadArray(msg, 2, &p.block_ids));
+    RETURN_IF_ERROR(net::ReadArray(msg, 3, &p.dense_grads));
+    if (p.grads.size() != p.keys.size() * static_cast<size_t>(table_.dim())) {
+      return Status::Corruption("PUSH with " + std::to_string(p.keys.size()) + " keys but " +
+                                std::to_string(p.grads.size()) + " gradient values");
+    }
+  }
+  if (waiting_since_ms_ < 0) waiting_since_ms_ = NowMs();
+  return ApplyReadySteps();
+}
+
+bool Server::StepReady(int64_t step) const {
+  auto it = pushes_.find(step);
+  for (size_t w = 0; w < done_from_.size(); ++w) {
+    if (done_from_[w] <= step) continue;
+    if (it == pushes_.end() || !it->second[w].present) return false;
+  }
+  return true;
+}
+
+bool Server::EpochComplete() const {
+  for (int64_t d : done_from_) {
+    if (d == kNotDone || d > next_step_) return false;
+  }
+  return true;
+}
+
+Status Server::ApplyReadySteps() {
+  while (!EpochComplete() && StepReady(next_step_)) {
+    RETURN_IF_ERROR(ApplyStep(next_step_));
+    pushes_.erase(next_step_);
+    ++next_step_;
+  }
+  waiting_since_ms_ = pushes_.empty() && pending_pulls_.empty() ? -1 : NowMs();
+  return ServeReadyPulls();
+}
+
+Status Server::ApplyStep(int64_t step) {
+  auto it = pushes_.find(step);
+  if (it == pushes_.end()) return Status::OK();  // every worker was done: nothing to apply
+  const int dim = table_.dim();
+  merge_index_.clear();
+  merged_keys_.clear();
+  merged_grads_.clear();
+  std::vector<float> dense_sum;
+  std::vector<uint64_t> dense_ids;
+  int contributors = 0;
+  for (const Push& p : it->second) {  // worker-rank order: the sum is reproducible
+    if (!p.present) continue;
+    ++contributors;
+    for (size_t i = 0; i < p.keys.size(); ++i) {
+      auto [pos, inserted] = merge_index_.emplace(p.keys[i], static_cast<int32_t>(merged_keys_.size()));
+      if (inserted) {
+        merged_keys_.push_back(p.keys[i]);
+        merged_grads_.resize(merged_grads_.size() + dim, 0.0f);
+      }
+      float* dst = merged_grads_.data() + static_cast<size_t>(pos->second) * dim;
+      const float* src = p.grads.data() + i * dim;
+      for (int j = 0; j < dim; ++j) dst[j] += src[j];
+    }
+    if (!p.block_ids.empty()) {
+      if (dense_ids.empty()) {
+        dense_ids = p.block_ids;
+        dense_sum.assign(p.dense_grads.size(), 0.0f);
+      }
+      if (p.block_ids != dense_ids || p.dense_grads.size() != dense_sum.size()) {
+        return Status::Corruption("workers pushed different dense blocks in step " +
+                                  std::to_string(step));
+      }
+      for (size_t j = 0; j < dense_sum.size(); ++j) dense_sum[j] += p.dense_grads[j];
+    }
+  }
+  if (contributors == 0) return Status::OK();
+  ++global_step_;
+  const float scale = 1.0f / static_cast<float>(contributors);
+  for (float& g : merged_grads_) g *= scale;
+  for (float& g : dense_sum) g *= scale;
+  table_.ApplyGradients(merged_keys_, merged_grads_, global_step_);
+  if (!dense_ids.empty()) RETURN_IF_ERROR(dense_.ApplyGradients(dense_ids, dense_sum, global_step_));
+  return Status::OK();
+}
+
+bool Server::PullReady(const net::Message& msg) const {
+  const pb::Header& h = msg.header;
+  if (h.epoch() > epoch_) return EpochComplete();  // the first pull of a new epoch
+  if (h.flags() & pb::FLAG_EVAL) return EpochComplete();
+  return next_step_ >= h.step() || EpochComplete();
+}
+
+Status Server::HandlePull(const std::string& peer, net::Message msg) {
+  if (msg.header.epoch() > epoch_ && EpochComplete()) RETURN_IF_ERROR(EnterEpoch(msg.header.epoch()));
+  if (PullReady(msg)) return ServePull(peer, msg);
+  if (waiting_since_ms_ < 0) waiting_since_ms_ = NowMs();
+  pending_pulls_.push_back({peer, std::move(msg)});
+  return Status::OK();
+}
+
+Status Server::ServeReadyPulls() {
+  size_t n = pending_pulls_.size();
+  for (size_t i = 0; i < n; ++i) {
+    PendingPull p = std::move(pending_pulls_.front());
+    pending_pulls_.pop_front();
+    if (p.msg.header.epoch() > epoch_ && EpochComplete()) {
+      RETURN_IF_ERROR(EnterEpoch(p.msg.header.epoch()));
+    }
+    if (PullReady(p.msg)) {
+      RETURN_IF_ERROR(ServePull(p.peer, p.msg));
+    } else {
+      pending_pulls_.push_back(std::move(p));
+    }
+  }
+  return Status::OK();
+}
+
+Status Server::ServePull(const std::string& peer, const net::Message& msg) {
+  std::vector<uint64_t> keys, block_ids;
+  RETURN_IF_ERROR(net::ReadArray(msg, 0, &keys));
+  RETURN_IF_ERROR(net::ReadArray(msg, 1, &block_ids));
+  std::vector<float> values(keys.size() * table_.dim());
+  if (msg.header.flags() & pb::FLAG_EVAL) {
+    table_.Peek(keys, values);
+  } else {
+    table_.Pull(keys, values);
+  }
+  size_t dense_floats = 0;
+  for (uint64_t b : block_ids) {
+    if (static_cast<int64_t>(b) * options_.dense_block_floats >= options_.dense_size) {
+      return Status::Corruption("PULL of dense block " + std::to_string(b) + " out of range");
+    }
+    dense_floats += dense_.BlockFloats(b);
+  }
+  std::vector<float> dense(dense_floats);
+  RETURN_IF_ERROR(dense_.Pull(block_ids, dense));
+  net::Message reply;
+  reply.header.set_kind(pb::PULL_REPLY);
+  reply.header.set_request_id(msg.header.request_id());
+  reply.header.set_count(keys.size());
+  reply.header.set_dim(table_.dim());
+  reply.frames.push_back(net::FrameFromVector(std::move(values)));
+  reply.frames.push_back(net::FrameFromVector(std::move(dense)));
+  return router_->Send(peer, std::move(reply));
+}
+
+Status Server::HandleSave(const std::string& peer, const net::Message& msg) {
+  pb::SaveRequest request;
+  RETURN_IF_ERROR(net::ParseBody(msg, 0, &request));
+  io::ShardContents shard;
+  shard.server_index = options_.server_index;
+  shard.num_servers = options_.num_servers;
+  shard.sparse_dim = table_.dim();
+  table_.Export(&shard.keys, &shard.weights);
+  shard.dense_block_floats = options_.dense_block_floats;
+  shard.dense_size = options_.dense_size;
+  dense_.Export(&shard.block_ids, &shard.dense_values);
+  pb::ShardFileInfo info;
+  std::string name = ShardFileName(options_.server_index, options_.num_servers);
+  Status written = io::WriteShard(request.dir() + "/" + name, shard, &info);
+  net::Message reply;
+  reply.header.set_request_id(msg.header.request_id());
+  if (!written.ok()) {
+    reply.header.set_kind(pb::ERROR_REPLY);
+    reply.header.set_error(written.ToString());
+  } else {
+    info.set_file(name);
+    reply.header.set_kind(pb::SAVE_DONE);
+    reply.frames.push_back(net::FrameFromProto(info));
+  }
+  return router_->Send(peer, std::move(reply));
+}
+
+std::string Server::MissingWorkers(int64_t step) const {
+  auto it = pushes_.find(step);
+  std::string missing;
+  for (size_t w = 0; w < done_from_.size(); ++w) {
+    if (done_from_[w] <= step) continue;
+    if (it != pushes_.end() && it->second[w].present) continue;
+    if (!missing.empty()) missing += ", ";
+    missing += nodes_->Describe(nodes_->worker_ranks()[w]);
+  }
+  return missing;
+}
+
+Status Server::CheckStall() {
+  if (waiting_since_ms_ < 0 || NowMs() - waiting_since_ms_ < options_.timeout_ms) {
+    return Status::OK();
+  }
+  return Status::DeadlineExceeded(
+      "server " + std::to_string(options_.server_index) + ": step " + std::to_string(next_step_) +
+      " of epoch " + std::to_string(epoch_ + 1) + " waited more than " +
+      std::to_string(options_.timeout_ms) + " ms for " + MissingWorkers(next_step_));
+}
+
+}  // namespace tessera::ps

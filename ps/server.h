@@ -1,0 +1,110 @@
+// The parameter server's loop (DESIGN.md §5): one ROUTER socket, one sparse table
+// and this server's dense blocks, BSP consistency.
+//
+// BSP, precisely: every worker sends every server one PUSH per step (empty when it
+// has no rows here) and, once out of data, one PUSH flagged EPOCH_DONE. Step s is
+// applied when every worker has either pushed s or declared itself done at or before
+// s; the gradients are summed per key in worker-rank order and divided by the number
+// of workers that contributed, so the result is bit-identical on any number of
+// servers. A training PULL for step s waits until step s-1 is applied; an evaluation
+// PULL waits until the epoch is complete. Every wait has a deadline naming the
+// workers it waits for.
+//
+// Threading: Run() owns every member; the server is single-threaded by design for
+// now (the slot-owning worker threads of DESIGN.md §5 are future work, see README).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "net/cluster.h"
+#include "net/socket.h"
+#include "ps/dense_store.h"
+#include "ps/sparse_table.h"
+
+namespace tessera::ps {
+
+struct ServerOptions {
+  int server_index = 0;
+  int num_servers = 1;
+  SparseTableOptions sparse;
+  int64_t dense_size = 0;
+  int dense_block_floats = 65536;
+  std::vector<float> initial_dense;  // the whole dense vector; this server keeps its blocks
+  OptimizerOptions dense_optimizer;
+  int timeout_ms = 120000;  // longest a BSP step may wait for its slowest worker
+};
+
+// Dense block b belongs to server b mod num_servers.
+std::vector<uint64_t> OwnedDenseBlocks(int64_t dense_size, int block_floats, int server_index,
+                                       int num_servers);
+
+class Server {
+ public:
+  // `router` and `nodes` must outlive the server.
+  Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes);
+
+  // Serves requests until the scheduler sends SHUTDOWN. Returns the first error that
+  // stops the server (a stalled step, a malformed request, a failed save).
+  Status Run();
+
+  const SparseTable& table() const { return table_; }
+
+ private:
+  struct Push {
+    bool present = false;
+    std::vector<uint64_t> keys;
+    std::vector<float> grads;
+    std::vector<uint64_t> block_ids;
+    std::vector<float> dense_grads;
+  };
+  struct PendingPull {
+    std::string peer;
+    net::Message msg;
+  };
+
+  Status Handle(const std::string& peer, net::Message msg);
+  Status HandlePush(net::Message msg);
+  Status HandlePull(const std::string& peer, net::Message msg);
+  Status ServePull(const std::string& peer, const net::Message& msg);
+  Status HandleSave(const std::string& peer, const net::Message& msg);
+  Status EnterEpoch(int epoch);
+  bool StepReady(int64_t step) const;
+  bool EpochComplete() const;
+  bool PullReady(const net::Message& msg) const;
+  Status ApplyReadySteps();
+  Status ApplyStep(int64_t step);
+  Status ServeReadyPulls();
+  Status CheckStall();
+  std::string MissingWorkers(int64_t step) const;
+  int WorkerIndex(int rank) const;
+
+  ServerOptions options_;
+  net::Router* router_;
+  const net::NodeTable* nodes_;
+  SparseTable table_;
+  DenseStore dense_;
+
+  // BSP state of the current epoch.
+  int epoch_ = 0;
+  int64_t next_step_ = 1;          // the step applied next
+  int64_t global_step_ = 0;        // steps applied since the start (optimizer time)
+  std::vector<int64_t> done_from_; // per worker index: first step it will not push
+  std::map<int64_t, std::vector<Push>> pushes_;  // step -> per worker index
+  std::deque<PendingPull> pending_pulls_;
+  int64_t waiting_since_ms_ = -1;  // when the oldest unmet wait began
+
+  // Scratch for merging a step's gradients.
+  std::unordered_map<uint64_t, int32_t> merge_index_;
+  std::vector<uint64_t> merged_keys_;
+  std::vector<float> merged_grads_;
+  bool shutdown_ = false;
+};
+
+}  // namespace tessera::ps

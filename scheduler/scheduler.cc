@@ -1,0 +1,485 @@
+#include "scheduler/scheduler.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "common/clock.h"
+#include "io/line_reader.h"
+#include "io/model_file.h"
+
+namespace tessera::scheduler {
+namespace {
+
+// How long Run() sleeps in a receive before it looks at the clock again.
+constexpr int kTickMs = 200;
+
+std::string FormatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%ld:%02ld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+std::string FormatRate(double per_s) {
+  char buf[32];
+  if (per_s >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", per_s / 1e6);
+  } else if (per_s >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.1fk", per_s / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", per_s);
+  }
+  return buf;
+}
+
+// Uncompressed size of a file: its size, or for gzip the ISIZE trailer (mod 2^32:
+// an estimate only, used for the ETA).
+int64_t UncompressedBytes(const io::ChunkSpec& chunk) {
+  if (chunk.length >= 0) return chunk.length;
+  std::ifstream in(chunk.path, std::ios::binary | std::ios::ate);
+  if (!in) return 0;
+  std::streamoff size = in.tellg();
+  if (size < 4) return 0;
+  unsigned char trailer[4];
+  in.seekg(size - 4);
+  in.read(reinterpret_cast<char*>(trailer), 4);
+  return static_cast<int64_t>(trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) |
+                              (static_cast<uint32_t>(trailer[3]) << 24));
+}
+
+// Average bytes per line over the first lines of a chunk (for the ETA).
+double SampleBytesPerLine(const io::ChunkSpec& chunk) {
+  auto reader = io::LineReader::Open(chunk);
+  if (!reader.ok()) return 0.0;
+  std::string_view line;
+  int64_t lines = 0, bytes = 0;
+  while (lines < 2000 && (*reader)->Next(&line)) {
+    ++lines;
+    bytes += static_cast<int64_t>(line.size()) + 1;
+  }
+  return lines ? static_cast<double>(bytes) / lines : 0.0;
+}
+
+std::string JsonNumber(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string EpochMetrics::ToJson() const {
+  return "{\"epoch\": " + std::to_string(epoch) +
+         ", \"train_examples\": " + std::to_string(train_examples) +
+         ", \"train_loss\": " + JsonNumber(train_loss) +
+         ", \"bad_lines\": " + std::to_string(bad_lines) +
+         ", \"seconds\": " + JsonNumber(seconds) +
+         ", \"examples_per_second\": " + JsonNumber(seconds > 0 ? train_examples / seconds : 0) +
+         ", \"validation_examples\": " + std::to_string(validation_examples) +
+         ", \"auc\": " + JsonNumber(auc) + ", \"logloss\": " + JsonNumber(logloss) +
+         ", \"calibration\": " + JsonNumber(calibration) + "}";
+}
+
+Scheduler::Scheduler(SchedulerOptions options, net::Router* router,
+                     std::vector<std::unique_ptr<net::Dealer>> servers,
+                     const net::NodeTable* nodes, std::ostream* out, std::ostream* log)
+    : options_(std::move(options)),
+      router_(router),
+      servers_(std::move(servers)),
+      nodes_(nodes),
+      out_(out),
+      log_(log) {
+  num_workers_ = static_cast<int>(nodes_->worker_ranks().size());
+  epochs_ = options_.config.training().epochs();
+  timeout_ms_ = options_.config.cluster().timeout_ms();
+  train_done_.assign(num_workers_, false);
+  eval_done_.assign(num_workers_, false);
+  told_job_done_.assign(num_workers_, false);
+}
+
+int Scheduler::WorkerIndex(int rank) const {
+  const auto& w = nodes_->worker_ranks();
+  auto it = std::find(w.begin(), w.end(), rank);
+  return it == w.end() ? -1 : static_cast<int>(it - w.begin());
+}
+
+Status Scheduler::AwaitHellos() {
+  const int timeout = options_.config.cluster().connect_timeout_ms();
+  const int64_t deadline = NowMs() + timeout;
+  std::vector<bool> seen(nodes_->size(), false);
+  std::vector<std::string> peers(nodes_->size());
+  seen[nodes_->scheduler_rank()] = true;
+  int missing = nodes_->size() - 1;
+  while (missing > 0) {
+    int64_t wait = deadline - NowMs();
+    net::Message msg;
+    std::string peer;
+    bool got = false;
+    if (wait > 0) {
+      ASSIGN_OR_RETURN(got, router_->Receive(&msg, &peer, static_cast<int>(wait)));
+    }
+    if (!got) {
+      std::string who;
+      for (int r = 0; r < nodes_->size(); ++r) {
+        if (!seen[r]) who += (who.empty() ? "" : ", ") + nodes_->Describe(r);
+      }
+      return Status::DeadlineExceeded("the scheduler waited " + std::to_string(timeout) +
+                                      " ms (cluster.connect_timeout_ms) for a HELLO from " + who);
+    }
+    if (msg.header.kind() == pb::FATAL) {
+      return Status::Aborted(nodes_->Describe(msg.header.sender()) + " failed: " +
+                             msg.header.error());
+    }
+    int r = msg.header.sender();
+    if (msg.header.kind() != pb::HELLO || r < 0 || r >= nodes_->size()) {
+      return Status::Corruption("unexpected " + pb::MessageKind_Name(msg.header.kind()) +
+                                " during start-up from " + nodes_->Describe(r));
+    }
+    if (!seen[r]) {
+      seen[r] = true;
+      peers[r] = peer;
+      --missing;
+    }
+  }
+  pb::Welcome welcome;
+  welcome.set_job_id(options_.job_id);
+  welcome.set_num_servers(static_cast<int>(nodes_->server_ranks().size()));
+  welcome.set_num_workers(num_workers_);
+  for (int r = 0; r < nodes_->size(); ++r) {
+    if (r == nodes_->scheduler_rank()) continue;
+    net::Message m;
+    m.header.set_kind(pb::WELCOME);
+    m.frames.push_back(net::FrameFromProto(welcome));
+    Status s = router_->Send(peers[r], std::move(m));
+    if (!s.ok()) return s.WithContext("welcoming " + nodes_->Describe(r));
+  }
+  return Status::OK();
+}
+
+Status Scheduler::PlanData() {
+  const pb::DataConfig& data = options_.config.data();
+  std::vector<std::string> train(data.train().begin(), data.train().end());
+  ASSIGN_OR_RETURN(train_chunks_, io::PlanChunks(train, data.chunk_bytes()));
+  if (train_chunks_.empty()) {
+    return Status::InvalidArgument("data.train: the training files hold no data");
+  }
+  if (data.has_validation() && !data.validation().empty()) {
+    ASSIGN_OR_RETURN(validation_chunks_, io::PlanChunks({data.validation()}, data.chunk_bytes()));
+  }
+  for (const auto& c : train_chunks_) train_bytes_ += UncompressedBytes(c);
+  bytes_per_line_ = SampleBytesPerLine(train_chunks_.front());
+  return Status::OK();
+}
+
+Status Scheduler::Run() {
+  job_start_s_ = NowSeconds();
+  RETURN_IF_ERROR(AwaitHellos());
+  RETURN_IF_ERROR(PlanData());
+  mkdir(options_.config.output().model_dir().c_str(), 0755);
+  std::remove((options_.config.output().model_dir() + "/metrics.jsonl").c_str());
+  next_train_chunk_.resize(num_workers_);
+  for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
+  epoch_start_s_ = last_progress_s_ = NowSeconds();
+  int64_t last_message_ms = NowMs();
+  while (!std::all_of(told_job_done_.begin(), told_job_done_.end(), [](bool b) { return b; })) {
+    net::Message msg;
+    std::string peer;
+    ASSIGN_OR_RETURN(bool got, router_->Receive(&msg, &peer, kTickMs));
+    if (got) {
+      last_message_ms = NowMs();
+      RETURN_IF_ERROR(Dispatch(peer, std::move(msg)));
+    } else if (NowMs() - last_message_ms > timeout_ms_) {
+      return Status::DeadlineExceeded("the scheduler heard nothing for " +
+                                      std::to_string(timeout_ms_) +
+                                      " ms (cluster.timeout_ms); waiting for " + Outstanding());
+    }
+    MaybePrintProgress(/*force=*/false);
+  }
+  return ShutdownServers();
+}
+
+std::string Scheduler::Outstanding() const {
+  std::string who;
+  for (int w = 0; w < num_workers_; ++w) {
+    bool done = phase_ == Phase::kTrain ? train_done_[w]
+                : phase_ == Phase::kEval ? eval_done_[w]
+                                         : told_job_done_[w];
+    if (!done) who += (who.empty() ? "" : ", ") + nodes_->Describe(nodes_->worker_ranks()[w]);
+  }
+  return who.empty() ? "nobody" : who;
+}
+
+Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
+  const int rank = msg.header.sender();
+  switch (msg.header.kind()) {
+    case pb::CHUNK_REQUEST: {
+      int w = WorkerIndex(rank);
+      if (w < 0) return Status::Corruption("CHUNK_REQUEST from non-worker rank " + std::to_string(rank));
+      pb::ChunkRequest r;
+      RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
+      AddProgress(r);
+      return HandleChunkRequest(peer, w, r);
+    }
+    case pb::PROGRESS: {
+      pb::ChunkRequest r;
+      RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
+      AddProgress(r);
+      return Status::OK();
+    }
+    case pb::EVAL_RESULT: {
+      std::vector<float> predictions, labels;
+      RETURN_IF_ERROR(net::ReadArray(msg, 0, &predictions));
+      RETURN_IF_ERROR(net::ReadArray(msg, 1, &labels));
+      if (predictions.size() != labels.size()) {
+        return Status::Corruption("EVAL_RESULT with unequal predictions and labels");
+      }
+      eval_.Add(predictions, labels);
+      return Status::OK();
+    }
+    case pb::FATAL:
+      return Status::Aborted(nodes_->Describe(rank) + " failed: " + msg.header.error());
+    default:
+      return Status::Corruption("the scheduler got an unexpected " +
+                                pb::MessageKind_Name(msg.header.kind()) + " from " +
+                                nodes_->Describe(rank));
+  }
+}
+
+void Scheduler::AddProgress(const pb::ChunkRequest& r) {
+  epoch_examples_ += r.examples();
+  epoch_loss_sum_ += r.loss_sum();
+  epoch_bad_lines_ += r.bad_lines();
+}
+
+Status Scheduler::HandleChunkRequest(const std::string& peer, int worker,
+                                     const pb::ChunkRequest& r) {
+  HeldRequest held{peer, worker, r};
+  ASSIGN_OR_RETURN(bool served, TryServe(held));
+  if (!served) held_.push_back(std::move(held));
+  return Status::OK();
+}
+
+Status Scheduler::ReplyChunk(const std::string& peer, const pb::Chunk& chunk) {
+  net::Message m;
+  m.header.set_kind(pb::CHUNK);
+  m.header.set_request_id(next_request_id_++);
+  m.frames.push_back(net::FrameFromProto(chunk));
+  return router_->Send(peer, std::move(m));
+}
+
+StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
+  const pb::ChunkRequest& r = held.request;
+  const int w = held.worker;
+  pb::Chunk chunk;
+  chunk.set_epoch(r.epoch());
+  if (phase_ == Phase::kDone || r.epoch() >= epochs_) {
+    if (phase_ != Phase::kDone) return false;
+    chunk.set_status(pb::Chunk::JOB_DONE);
+    told_job_done_[w] = true;
+    RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
+    return true;
+  }
+  if (r.epoch() != epoch_) return false;
+  if (!r.validation()) {
+    if (phase_ != Phase::kTrain) return false;
+    size_t& next = next_train_chunk_[w];
+    if (next < train_chunks_.size()) {
+      const io::ChunkSpec& c = train_chunks_[next];
+      chunk.set_status(pb::Chunk::DATA);
+      chunk.set_path(c.path);
+      chunk.set_offset(c.offset);
+      chunk.set_length(c.length);
+      chunk.set_first_line(c.first_line);
+      chunk.set_chunk_id(static_cast<int64_t>(next));
+      if (next >= static_cast<size_t>(num_workers_)) {
+        epoch_train_bytes_done_ += UncompressedBytes(train_chunks_[next - num_workers_]);
+      }
+      next += num_workers_;
+    } else {
+      chunk.set_status(pb::Chunk::EPOCH_DONE);
+      train_done_[w] = true;
+    }
+    RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
+    if (std::all_of(train_done_.begin(), train_done_.end(), [](bool b) { return b; })) {
+      phase_ = Phase::kEval;
+      RETURN_IF_ERROR(ReleaseHeld());
+    }
+    return true;
+  }
+  if (phase_ != Phase::kEval) return false;
+  if (next_validation_chunk_ < validation_chunks_.size()) {
+    const io::ChunkSpec& c = validation_chunks_[next_validation_chunk_++];
+    chunk.set_status(pb::Chunk::DATA);
+    chunk.set_path(c.path);
+    chunk.set_offset(c.offset);
+    chunk.set_length(c.length);
+    chunk.set_first_line(c.first_line);
+  } else {
+    chunk.set_status(pb::Chunk::EPOCH_DONE);
+    eval_done_[w] = true;
+  }
+  RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
+  if (std::all_of(eval_done_.begin(), eval_done_.end(), [](bool b) { return b; })) {
+    RETURN_IF_ERROR(FinishEpoch());
+  }
+  return true;
+}
+
+Status Scheduler::ReleaseHeld() {
+  std::vector<HeldRequest> held;
+  held.swap(held_);
+  for (auto& h : held) {
+    ASSIGN_OR_RETURN(bool served, TryServe(h));
+    if (!served) held_.push_back(std::move(h));
+  }
+  return Status::OK();
+}
+
+void Scheduler::MaybePrintProgress(bool force) {
+  const double interval = options_.config.cluster().progress_interval_s();
+  const double now = NowSeconds();
+  if (!force && (interval <= 0 || now - last_progress_s_ < interval)) return;
+  if (phase_ != Phase::kTrain) return;
+  last_progress_s_ = now;
+  const double elapsed = now - epoch_start_s_;
+  const double rate = elapsed > 0 ? epoch_examples_ / elapsed : 0.0;
+  char line[256];
+  std::string eta = "?";
+  double pct = -1;
+  if (bytes_per_line_ > 0 && train_bytes_ > 0) {
+    double total = train_bytes_ / bytes_per_line_;
+    pct = std::min(99.9, 100.0 * epoch_examples_ / total);
+    if (rate > 0) eta = FormatDuration((total - epoch_examples_) / rate);
+  }
+  std::snprintf(line, sizeof(line),
+                "epoch %d/%d  %s%lld examples  %s ex/s  train loss %.5f  bad lines %lld  "
+                "elapsed %s  ETA %s",
+                epoch_ + 1, epochs_,
+                pct >= 0 ? (std::to_string(static_cast<int>(pct)) + "%  ").c_str() : "",
+                static_cast<long long>(epoch_examples_), FormatRate(rate).c_str(),
+                epoch_examples_ ? epoch_loss_sum_ / epoch_examples_ : 0.0,
+                static_cast<long long>(epoch_bad_lines_), FormatDuration(elapsed).c_str(),
+                eta.c_str());
+  *log_ << line << std::endl;
+}
+
+Status Scheduler::FinishEpoch() {
+  EpochMetrics m;
+  m.epoch = epoch_ + 1;
+  m.train_examples = epoch_examples_;
+  m.train_loss = epoch_examples_ ? epoch_loss_sum_ / epoch_examples_ : 0.0;
+  m.bad_lines = epoch_bad_lines_;
+  m.seconds = NowSeconds() - epoch_start_s_;
+  m.validation_examples = eval_.count();
+  m.auc = eval_.Auc();
+  m.logloss = eval_.LogLoss();
+  m.calibration = eval_.Calibration();
+  metrics_.push_back(m);
+  char line[320];
+  std::snprintf(line, sizeof(line),
+                "epoch %d/%d done in %.1f s: %lld examples (%s ex/s), train loss %.5f, "
+                "bad lines %lld; validation: %lld examples, AUC %.6f, logloss %.6f, "
+                "calibration %.4f",
+                m.epoch, epochs_, m.seconds, static_cast<long long>(m.train_examples),
+                FormatRate(m.seconds > 0 ? m.train_examples / m.seconds : 0).c_str(),
+                m.train_loss, static_cast<long long>(m.bad_lines),
+                static_cast<long long>(m.validation_examples), m.auc, m.logloss, m.calibration);
+  *log_ << line << std::endl;
+  std::ofstream jsonl(options_.config.output().model_dir() + "/metrics.jsonl", std::ios::app);
+  jsonl << m.ToJson() << "\n";
+  if (!jsonl) {
+    return Status::IOError("cannot append to " + options_.config.output().model_dir() +
+                           "/metrics.jsonl");
+  }
+  // Next epoch.
+  ++epoch_;
+  eval_ = model::MetricsAccumulator();
+  epoch_examples_ = 0;
+  epoch_loss_sum_ = 0.0;
+  epoch_bad_lines_ = 0;
+  epoch_train_bytes_done_ = 0;
+  std::fill(train_done_.begin(), train_done_.end(), false);
+  std::fill(eval_done_.begin(), eval_done_.end(), false);
+  for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
+  next_validation_chunk_ = 0;
+  epoch_start_s_ = last_progress_s_ = NowSeconds();
+  if (epoch_ >= epochs_) {
+    RETURN_IF_ERROR(SaveModel());
+    phase_ = Phase::kDone;
+  } else {
+    phase_ = Phase::kTrain;
+  }
+  return ReleaseHeld();
+}
+
+Status Scheduler::SaveModel() {
+  const std::string dir = options_.config.output().model_dir();
+  pb::SaveRequest request;
+  request.set_dir(dir);
+  request.set_epoch(epoch_);
+  for (auto& server : servers_) {
+    net::Message m;
+    m.header.set_kind(pb::SAVE);
+    m.header.set_sender(nodes_->scheduler_rank());
+    m.frames.push_back(net::FrameFromProto(request));
+    RETURN_IF_ERROR(server->Send(std::move(m)));
+  }
+  pb::ModelManifest manifest;
+  manifest.set_format_version(1);
+  *manifest.mutable_config() = options_.config;
+  manifest.set_epochs_done(epoch_);
+  manifest.set_dense_size(options_.dense_size);
+  manifest.set_sparse_dim(options_.sparse_dim);
+  manifest.set_created_by("tessera train, job " + options_.job_id);
+  uint64_t total_bytes = 0;
+  for (auto& server : servers_) {
+    net::Message reply;
+    RETURN_IF_ERROR(server->ReceiveOrTimeout(&reply, timeout_ms_, "a request to save the model"));
+    if (reply.header.kind() != pb::SAVE_DONE) {
+      return Status::IOError(server->peer_description() + " could not save its shard: " +
+                             reply.header.error());
+    }
+    pb::ShardFileInfo* info = manifest.add_shards();
+    RETURN_IF_ERROR(net::ParseBody(reply, 0, info));
+    total_bytes += info->bytes();
+  }
+  RETURN_IF_ERROR(io::WriteManifest(dir, manifest));
+  const double total_s = NowSeconds() - job_start_s_;
+  int64_t examples = 0;
+  for (const auto& m : metrics_) examples += m.train_examples;
+  char line[512];
+  const EpochMetrics& last = metrics_.back();
+  std::snprintf(line, sizeof(line),
+                "Trained for %d epoch(s), %lld examples, in %.1f s on %d server(s) and %d "
+                "worker(s).\nValidation: AUC %.6f, logloss %.6f, calibration %.4f (%lld "
+                "examples).\nModel: %s (MANIFEST + %d shard file(s), %.1f MB); metrics: "
+                "%s/metrics.jsonl",
+                epochs_, static_cast<long long>(examples), total_s,
+                static_cast<int>(servers_.size()), num_workers_, last.auc, last.logloss,
+                last.calibration, static_cast<long long>(last.validation_examples), dir.c_str(),
+                static_cast<int>(servers_.size()), total_bytes / 1e6, dir.c_str());
+  *out_ << line << std::endl;
+  return Status::OK();
+}
+
+Status Scheduler::ShutdownServers() {
+  for (auto& server : servers_) {
+    net::Message m;
+    m.header.set_kind(pb::SHUTDOWN);
+    m.header.set_sender(nodes_->scheduler_rank());
+    RETURN_IF_ERROR(server->Send(std::move(m)));
+  }
+  return Status::OK();
+}
+
+}  // namespace tessera::scheduler

@@ -1,0 +1,126 @@
+// The scheduler (DESIGN.md §7): rank 0 of the job. It admits every rank (HELLO),
+// hands out data chunks, runs the epochs and the evaluation after each, prints
+// progress for the whole job, writes metrics.jsonl, and at the end has every server
+// write its shard of the model before writing the manifest last.
+//
+// Chunks under BSP are striped: worker w gets training chunks w, w+W, w+2W, ... of
+// the planned list, so the examples of each step do not depend on timing and a run is
+// reproducible (a dynamic queue would let timing choose who reads what). Validation
+// chunks go to whoever asks first: the metrics do not depend on the order.
+//
+// Single-threaded: Run() owns all state. The sockets are borrowed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "io/chunk.h"
+#include "model/metrics.h"
+#include "net/cluster.h"
+#include "net/socket.h"
+#include "proto/config.pb.h"
+#include "proto/messages.pb.h"
+
+namespace tessera::scheduler {
+
+struct SchedulerOptions {
+  pb::JobConfig config;     // the whole job (recorded in the manifest)
+  int64_t dense_size = 0;   // of the model, for the manifest
+  int sparse_dim = 0;
+  std::string job_id;
+};
+
+// What one epoch produced (also written as one JSON line of metrics.jsonl).
+struct EpochMetrics {
+  int epoch = 0;  // 1-based
+  int64_t train_examples = 0;
+  double train_loss = 0.0;
+  int64_t bad_lines = 0;
+  double seconds = 0.0;
+  int64_t validation_examples = 0;
+  double auc = 0.0;
+  double logloss = 0.0;
+  double calibration = 0.0;
+  std::string ToJson() const;
+};
+
+class Scheduler {
+ public:
+  // `servers[i]` is connected to server i. `out` receives the final summary, `log`
+  // the progress lines.
+  Scheduler(SchedulerOptions options, net::Router* router,
+            std::vector<std::unique_ptr<net::Dealer>> servers, const net::NodeTable* nodes,
+            std::ostream* out, std::ostream* log);
+
+  // Runs the whole job. Returns when every worker has been told the job is done and
+  // every server to shut down.
+  Status Run();
+
+  const std::vector<EpochMetrics>& metrics() const { return metrics_; }
+
+ private:
+  struct HeldRequest {
+    std::string peer;
+    int worker = 0;
+    pb::ChunkRequest request;
+  };
+  enum class Phase { kTrain, kEval, kDone };
+
+  Status AwaitHellos();
+  Status PlanData();
+  Status Dispatch(const std::string& peer, net::Message msg);
+  Status HandleChunkRequest(const std::string& peer, int worker, const pb::ChunkRequest& r);
+  // Serves the request now (true) or leaves it to be served later (false).
+  StatusOr<bool> TryServe(const HeldRequest& held);
+  Status ReplyChunk(const std::string& peer, const pb::Chunk& chunk);
+  Status ReleaseHeld();
+  Status FinishEpoch();
+  Status SaveModel();
+  Status ShutdownServers();
+  void AddProgress(const pb::ChunkRequest& r);
+  void MaybePrintProgress(bool force);
+  std::string Outstanding() const;
+  int WorkerIndex(int rank) const;
+
+  SchedulerOptions options_;
+  net::Router* router_;
+  std::vector<std::unique_ptr<net::Dealer>> servers_;
+  const net::NodeTable* nodes_;
+  std::ostream* out_;
+  std::ostream* log_;
+  int num_workers_ = 0;
+  int epochs_ = 1;
+  int timeout_ms_ = 120000;
+
+  std::vector<io::ChunkSpec> train_chunks_;
+  std::vector<io::ChunkSpec> validation_chunks_;
+  int64_t train_bytes_ = 0;   // uncompressed, estimated for .gz
+  double bytes_per_line_ = 0;  // sampled, for the ETA
+
+  int epoch_ = 0;
+  Phase phase_ = Phase::kTrain;
+  std::vector<size_t> next_train_chunk_;  // per worker, index into train_chunks_
+  size_t next_validation_chunk_ = 0;
+  std::vector<bool> train_done_;
+  std::vector<bool> eval_done_;
+  std::vector<bool> told_job_done_;
+  std::vector<HeldRequest> held_;
+
+  // Current epoch's counters.
+  double epoch_start_s_ = 0.0;
+  double job_start_s_ = 0.0;
+  double last_progress_s_ = 0.0;
+  int64_t epoch_examples_ = 0;
+  double epoch_loss_sum_ = 0.0;
+  int64_t epoch_bad_lines_ = 0;
+  int64_t epoch_train_bytes_done_ = 0;
+  model::MetricsAccumulator eval_;
+  std::vector<EpochMetrics> metrics_;
+  uint64_t next_request_id_ = 1;
+};
+
+}  // namespace tessera::scheduler

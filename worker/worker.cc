@@ -1,0 +1,197 @@
+#include "worker/worker.h"
+
+#include "common/clock.h"
+
+namespace tessera::worker {
+namespace {
+
+// The cap on malformed lines applies once a worker has read this many lines.
+constexpr int64_t kMinLinesForBadLineCap = 1000;
+
+io::ChunkSpec ToSpec(const pb::Chunk& chunk) {
+  io::ChunkSpec spec;
+  spec.path = chunk.path();
+  spec.offset = chunk.offset();
+  spec.length = chunk.length();
+  spec.first_line = chunk.first_line();
+  return spec;
+}
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
+               net::Dealer* scheduler, ParserFactory parser_factory)
+    : options_(std::move(options)),
+      model_(model),
+      client_(client),
+      scheduler_(scheduler),
+      parser_factory_(std::move(parser_factory)) {
+  dense_params_.resize(model_->dense_size());
+  last_report_s_ = NowSeconds();
+}
+
+Status Worker::Run() {
+  for (int epoch = 0;; ++epoch) {
+    step_ = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));
+      if (chunk.status() == pb::Chunk::JOB_DONE) return Status::OK();
+      if (chunk.status() == pb::Chunk::EPOCH_DONE) break;
+      RETURN_IF_ERROR(TrainChunk(chunk, epoch));
+    }
+    RETURN_IF_ERROR(client_->PushEpochDone(epoch, step_ + 1));
+    while (true) {
+      ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/true));
+      if (chunk.status() != pb::Chunk::DATA) break;
+      RETURN_IF_ERROR(EvalChunk(chunk, epoch));
+    }
+  }
+}
+
+void Worker::FillProgress(pb::ChunkRequest* request) {
+  request->set_examples(unreported_examples_);
+  request->set_loss_sum(unreported_loss_);
+  request->set_bad_lines(unreported_bad_lines_);
+  request->set_steps(unreported_steps_);
+  unreported_examples_ = 0;
+  unreported_loss_ = 0.0;
+  unreported_bad_lines_ = 0;
+  unreported_steps_ = 0;
+  last_report_s_ = NowSeconds();
+}
+
+StatusOr<pb::Chunk> Worker::RequestChunk(int epoch, bool validation) {
+  pb::ChunkRequest request;
+  request.set_epoch(epoch);
+  request.set_validation(validation);
+  FillProgress(&request);
+  net::Message m;
+  m.header.set_kind(pb::CHUNK_REQUEST);
+  m.header.set_sender(options_.rank);
+  m.header.set_epoch(epoch);
+  m.header.set_request_id(next_request_id_++);
+  m.frames.push_back(net::FrameFromProto(request));
+  RETURN_IF_ERROR(scheduler_->Send(std::move(m)));
+  net::Message reply;
+  RETURN_IF_ERROR(scheduler_->ReceiveOrTimeout(&reply, options_.timeout_ms,
+                                               std::string("a request for a ") +
+                                                   (validation ? "validation" : "training") +
+                                                   " chunk"));
+  if (reply.header.kind() == pb::SHUTDOWN) {
+    return Status::Aborted("the scheduler stopped the job: " + reply.header.error());
+  }
+  if (reply.header.kind() != pb::CHUNK) {
+    return Status::Corruption("expected a CHUNK from the scheduler, got " +
+                              pb::MessageKind_Name(reply.header.kind()));
+  }
+  pb::Chunk chunk;
+  RETURN_IF_ERROR(net::ParseBody(reply, 0, &chunk));
+  return chunk;
+}
+
+Status Worker::ReportProgress(bool force) {
+  if (!force && NowSeconds() - last_report_s_ < options_.progress_interval_s) return Status::OK();
+  pb::ChunkRequest progress;
+  FillProgress(&progress);
+  net::Message m;
+  m.header.set_kind(pb::PROGRESS);
+  m.header.set_sender(options_.rank);
+  m.frames.push_back(net::FrameFromProto(progress));
+  return scheduler_->Send(std::move(m));
+}
+
+Status Worker::CountBadLines(const io::BatchReader& reader) {
+  if (first_bad_line_.empty() && !reader.bad_line_messages().empty()) {
+    first_bad_line_ = reader.bad_line_messages().front();
+  }
+  if (total_lines_ >= kMinLinesForBadLineCap &&
+      static_cast<double>(total_bad_lines_) > options_.max_bad_line_ratio * total_lines_) {
+    return Status::Aborted(std::to_string(total_bad_lines_) + " of " +
+                           std::to_string(total_lines_) +
+                           " lines read by this worker are malformed, above "
+                           "data.max_bad_line_ratio = " +
+                           std::to_string(options_.max_bad_line_ratio) +
+                           "; the first: " + first_bad_line_);
+  }
+  return Status::OK();
+}
+
+model::BatchView Worker::View() const {
+  model::BatchView v;
+  v.size = batch_.size();
+  v.num_fields = batch_.num_fields;
+  v.num_dense = batch_.num_dense;
+  v.labels = batch_.labels;
+  v.dense = batch_.dense;
+  v.offsets = batch_.offsets;
+  v.rows = batch_.rows;
+  return v;
+}
+
+Status Worker::TrainChunk(const pb::Chunk& chunk, int epoch) {
+  std::unique_ptr<io::LineParser> parser = parser_factory_();
+  ASSIGN_OR_RETURN(auto reader, io::BatchReader::Open(ToSpec(chunk), parser.get(),
+                                                      options_.batch_size));
+  int64_t seen_examples = 0, seen_bad = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader->NextBatch(&batch_));
+    total_lines_ += (reader->examples() - seen_examples) + (reader->bad_lines() - seen_bad);
+    total_bad_lines_ += reader->bad_lines() - seen_bad;
+    unreported_bad_lines_ += reader->bad_lines() - seen_bad;
+    seen_examples = reader->examples();
+    seen_bad = reader->bad_lines();
+    RETURN_IF_ERROR(CountBadLines(*reader));
+    if (!more) break;
+    if (batch_.size() == 0) continue;
+    RETURN_IF_ERROR(TrainBatch(epoch));
+    RETURN_IF_ERROR(ReportProgress(/*force=*/false));
+  }
+  return Status::OK();
+}
+
+Status Worker::TrainBatch(int epoch) {
+  ++step_;
+  const int dim = model_->sparse_dim();
+  sparse_rows_.resize(batch_.unique_keys.size() * dim);
+  RETURN_IF_ERROR(client_->Pull(epoch, step_, /*eval=*/false, batch_.unique_keys, sparse_rows_,
+                                dense_params_));
+  predictions_.resize(batch_.size());
+  model::ParamsView params{sparse_rows_, dense_params_};
+  double loss = model_->TrainStep(View(), params, predictions_, &grads_);
+  RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense));
+  unreported_examples_ += batch_.size();
+  unreported_loss_ += loss * static_cast<double>(batch_.size());
+  ++unreported_steps_;
+  return Status::OK();
+}
+
+Status Worker::EvalChunk(const pb::Chunk& chunk, int epoch) {
+  std::unique_ptr<io::LineParser> parser = parser_factory_();
+  ASSIGN_OR_RETURN(auto reader, io::BatchReader::Open(ToSpec(chunk), parser.get(),
+                                                      options_.batch_size));
+  const int dim = model_->sparse_dim();
+  std::vector<float> predictions, labels;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, reader->NextBatch(&batch_));
+    if (!more) break;
+    if (batch_.size() == 0) continue;
+    sparse_rows_.resize(batch_.unique_keys.size() * dim);
+    RETURN_IF_ERROR(client_->Pull(epoch, step_ + 1, /*eval=*/true, batch_.unique_keys,
+                                  sparse_rows_, dense_params_));
+    predictions_.resize(batch_.size());
+    model_->Predict(View(), model::ParamsView{sparse_rows_, dense_params_}, predictions_);
+    predictions.insert(predictions.end(), predictions_.begin(), predictions_.end());
+    labels.insert(labels.end(), batch_.labels.begin(), batch_.labels.end());
+  }
+  net::Message m;
+  m.header.set_kind(pb::EVAL_RESULT);
+  m.header.set_sender(options_.rank);
+  m.header.set_epoch(epoch);
+  m.header.set_count(predictions.size());
+  unreported_bad_lines_ += reader->bad_lines();  // reported with the next chunk request
+  m.frames.push_back(net::FrameFromVector(std::move(predictions)));
+  m.frames.push_back(net::FrameFromVector(std::move(labels)));
+  return scheduler_->Send(std::move(m));
+}
+
+}  // namespace tessera::worker

@@ -1,0 +1,80 @@
+// A worker (DESIGN.md §6): asks the scheduler for data chunks, parses them into
+// batches, and for each batch pulls the rows it needs, runs the model forward and
+// backward, and pushes one aggregated gradient per unique key. After each epoch it
+// scores its share of the validation chunks and sends the predictions to the
+// scheduler. Single-threaded: Run() owns everything; the model and the sockets are
+// borrowed and must outlive the worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "io/batch.h"
+#include "io/batch_reader.h"
+#include "model/model.h"
+#include "net/socket.h"
+#include "proto/messages.pb.h"
+#include "ps/client/ps_client.h"
+
+namespace tessera::worker {
+
+struct WorkerOptions {
+  int rank = 0;
+  int batch_size = 1024;
+  // Abort when more than this fraction of lines are malformed (after 1000 lines).
+  double max_bad_line_ratio = 0.01;
+  int timeout_ms = 120000;       // deadline of every wait on the scheduler
+  double progress_interval_s = 1.0;
+};
+
+// Makes a parser for the job's data format (one per reader).
+using ParserFactory = std::function<std::unique_ptr<io::LineParser>()>;
+
+class Worker {
+ public:
+  Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
+         net::Dealer* scheduler, ParserFactory parser_factory);
+
+  // Trains until the scheduler says the job is done.
+  Status Run();
+
+ private:
+  StatusOr<pb::Chunk> RequestChunk(int epoch, bool validation);
+  Status TrainChunk(const pb::Chunk& chunk, int epoch);
+  Status EvalChunk(const pb::Chunk& chunk, int epoch);
+  Status TrainBatch(int epoch);
+  Status ReportProgress(bool force);
+  Status CountBadLines(const io::BatchReader& reader);
+  void FillProgress(pb::ChunkRequest* request);
+  model::BatchView View() const;
+
+  WorkerOptions options_;
+  model::Model* model_;
+  ps::PsClient* client_;
+  net::Dealer* scheduler_;
+  ParserFactory parser_factory_;
+
+  int64_t step_ = 0;  // BSP step within the epoch
+  io::Batch batch_;
+  std::vector<float> sparse_rows_;
+  std::vector<float> dense_params_;
+  std::vector<float> predictions_;
+  model::Gradients grads_;
+
+  // Progress since the last report to the scheduler.
+  int64_t unreported_examples_ = 0;
+  double unreported_loss_ = 0.0;
+  int64_t unreported_bad_lines_ = 0;
+  int64_t unreported_steps_ = 0;
+  double last_report_s_ = 0.0;
+  // Totals for the bad-line cap.
+  int64_t total_lines_ = 0;
+  int64_t total_bad_lines_ = 0;
+  std::string first_bad_line_;
+  uint64_t next_request_id_ = 1;
+};
+
+}  // namespace tessera::worker
