@@ -26,7 +26,12 @@ struct Batch {
   // Empties the batch, keeping capacity; offsets becomes {0}.
   void Clear();
   // Computes unique_keys and rows. Deterministic: depends only on the keys' order.
+  // O(keys) with an open-addressing table kept between calls (no allocation once warm).
   void Deduplicate();
+
+ private:
+  // Scratch for Deduplicate: index into unique_keys per table slot, -1 when empty.
+  std::vector<int32_t> dedup_table_;
 };
 
 }  // namespace tessera::io
