@@ -16,7 +16,9 @@ namespace tessera::io::testing {
 
 // A new empty directory under the test temp dir, distinct for every call.
 inline std::string MakeTempDir() {
-  std::string templ = ::testing::TempDir() + "/tessera_io_XXXXXX";
+  std::string templ = ::testing::TempDir();
+  if (templ.empty() || templ.back() != '/') templ += '/';
+  templ += "tessera_io_XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   const char* dir = mkdtemp(buf.data());
