@@ -89,12 +89,16 @@ StatusOr<std::unique_ptr<net::Dealer>> ConnectTo(zmq::context_t* context,
                               send_timeout_ms);
 }
 
-// HELLO to the scheduler, then wait for its WELCOME (sent once every rank is in).
-Status JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) {
+Status SayHello(net::Dealer* scheduler, int rank) {
   net::Message hello;
   hello.header.set_kind(pb::HELLO);
   hello.header.set_sender(rank);
-  RETURN_IF_ERROR(scheduler->Send(std::move(hello)));
+  return scheduler->Send(std::move(hello));
+}
+
+// HELLO to the scheduler, then wait for its WELCOME (sent once every rank is in).
+Status JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) {
+  RETURN_IF_ERROR(SayHello(scheduler, rank));
   net::Message welcome;
   RETURN_IF_ERROR(scheduler->ReceiveOrTimeout(&welcome, timeout_ms, "HELLO"));
   if (welcome.header.kind() != pb::WELCOME) {
@@ -141,7 +145,9 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.dense_optimizer = ToOptimizerOptions(c.config.training().dense_optimizer());
   options.timeout_ms = cluster.timeout_ms();
   ps::Server server(std::move(options), c.router, c.nodes);
-  RETURN_IF_ERROR(JoinJob(scheduler.get(), c.rank, cluster.connect_timeout_ms()));
+  // No wait for the WELCOME: workers check they reach this server (PING) before they
+  // say HELLO, so the server must already be serving.
+  RETURN_IF_ERROR(SayHello(scheduler.get(), c.rank));
   return server.Run();
 }
 

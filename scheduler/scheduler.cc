@@ -301,9 +301,6 @@ StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
       chunk.set_length(c.length);
       chunk.set_first_line(c.first_line);
       chunk.set_chunk_id(static_cast<int64_t>(next));
-      if (next >= static_cast<size_t>(num_workers_)) {
-        epoch_train_bytes_done_ += UncompressedBytes(train_chunks_[next - num_workers_]);
-      }
       next += num_workers_;
     } else {
       chunk.set_status(pb::Chunk::EPOCH_DONE);
@@ -407,7 +404,6 @@ Status Scheduler::FinishEpoch() {
   epoch_examples_ = 0;
   epoch_loss_sum_ = 0.0;
   epoch_bad_lines_ = 0;
-  epoch_train_bytes_done_ = 0;
   std::fill(train_done_.begin(), train_done_.end(), false);
   std::fill(eval_done_.begin(), eval_done_.end(), false);
   for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;

@@ -117,7 +117,6 @@ class Scheduler {
   int64_t epoch_examples_ = 0;
   double epoch_loss_sum_ = 0.0;
   int64_t epoch_bad_lines_ = 0;
-  int64_t epoch_train_bytes_done_ = 0;
   model::MetricsAccumulator eval_;
   std::vector<EpochMetrics> metrics_;
   uint64_t next_request_id_ = 1;
