@@ -83,8 +83,9 @@ std::string EpochMetrics::ToJson() const {
          ", \"train_examples\": " + std::to_string(train_examples) +
          ", \"train_loss\": " + JsonNumber(train_loss) +
          ", \"bad_lines\": " + std::to_string(bad_lines) +
-         ", \"seconds\": " + JsonNumber(seconds) +
-         ", \"examples_per_second\": " + JsonNumber(seconds > 0 ? train_examples / seconds : 0) +
+         ", \"train_seconds\": " + JsonNumber(train_seconds) +
+         ", \"seconds\": " + JsonNumber(seconds) + ", \"examples_per_second\": " +
+         JsonNumber(train_seconds > 0 ? train_examples / train_seconds : 0) +
          ", \"validation_examples\": " + std::to_string(validation_examples) +
          ", \"auc\": " + JsonNumber(auc) + ", \"logloss\": " + JsonNumber(logloss) +
          ", \"calibration\": " + JsonNumber(calibration) + "}";
@@ -309,6 +310,7 @@ StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
     RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
     if (std::all_of(train_done_.begin(), train_done_.end(), [](bool b) { return b; })) {
       phase_ = Phase::kEval;
+      train_end_s_ = NowSeconds();
       RETURN_IF_ERROR(ReleaseHeld());
     }
     return true;
@@ -377,6 +379,7 @@ Status Scheduler::FinishEpoch() {
   m.train_loss = epoch_examples_ ? epoch_loss_sum_ / epoch_examples_ : 0.0;
   m.bad_lines = epoch_bad_lines_;
   m.seconds = NowSeconds() - epoch_start_s_;
+  m.train_seconds = train_end_s_ - epoch_start_s_;
   m.validation_examples = eval_.count();
   m.auc = eval_.Auc();
   m.logloss = eval_.LogLoss();
@@ -384,11 +387,12 @@ Status Scheduler::FinishEpoch() {
   metrics_.push_back(m);
   char line[320];
   std::snprintf(line, sizeof(line),
-                "epoch %d/%d done in %.1f s: %lld examples (%s ex/s), train loss %.5f, "
-                "bad lines %lld; validation: %lld examples, AUC %.6f, logloss %.6f, "
+                "epoch %d/%d done in %.1f s: %lld examples in %.1f s (%s ex/s), train loss "
+                "%.5f, bad lines %lld; validation: %lld examples, AUC %.6f, logloss %.6f, "
                 "calibration %.4f",
                 m.epoch, epochs_, m.seconds, static_cast<long long>(m.train_examples),
-                FormatRate(m.seconds > 0 ? m.train_examples / m.seconds : 0).c_str(),
+                m.train_seconds,
+                FormatRate(m.train_seconds > 0 ? m.train_examples / m.train_seconds : 0).c_str(),
                 m.train_loss, static_cast<long long>(m.bad_lines),
                 static_cast<long long>(m.validation_examples), m.auc, m.logloss, m.calibration);
   *log_ << line << std::endl;

@@ -40,7 +40,8 @@ struct EpochMetrics {
   int64_t train_examples = 0;
   double train_loss = 0.0;
   int64_t bad_lines = 0;
-  double seconds = 0.0;
+  double train_seconds = 0.0;  // first chunk handed out to the last worker done
+  double seconds = 0.0;        // the whole epoch, evaluation included
   int64_t validation_examples = 0;
   double auc = 0.0;
   double logloss = 0.0;
@@ -112,6 +113,7 @@ class Scheduler {
 
   // Current epoch's counters.
   double epoch_start_s_ = 0.0;
+  double train_end_s_ = 0.0;
   double job_start_s_ = 0.0;
   double last_progress_s_ = 0.0;
   int64_t epoch_examples_ = 0;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Quality check against the PyTorch reference (../shared/peers/torch_ctr.py) on the real
+# Criteo sample, same split and epochs: the four parts concatenated in order, the last
+# 10% (13,714 lines) as test, 1 epoch, batch 1024, embedding dim 16, Adam lr 1e-3.
+# Tessera runs 1 scheduler, 2 servers, 2 workers with batch 512 each (BSP averages the
+# two workers' gradients: one step sees 1024 examples, as the reference's batch does).
+#
+#   bench/criteo_vs_torch.sh [MODELS]     default MODELS="lr deepfm"
+# Needs: a build (launch/build), ../shared/data, and for the reference Debian's
+# python3-torch python3-pandas python3-numpy python3-sklearn libopenblas0-pthread.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+shared="${TESSERA_SHARED_DIR:-$root/../shared}"
+models="${1:-lr deepfm}"
+work="$(mktemp -d /tmp/tessera-criteo-XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+zcat "$shared"/data/criteo-sample/toy_train.part-{0,1,2,3}.txt.gz > "$work/all.tsv"
+total=$(wc -l < "$work/all.tsv")
+test_lines=$(( (total + 5) / 10 ))
+head -n $((total - test_lines)) "$work/all.tsv" > "$work/train.tsv"
+tail -n "$test_lines" "$work/all.tsv" > "$work/test.tsv"
+echo "split: $((total - test_lines)) train, $test_lines test lines; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for m in $models; do
+  case "$m" in
+    lr) kind=LR; mlp="" ;;
+    fm) kind=FM; mlp="" ;;
+    deepfm) kind=DEEPFM; mlp="mlp_hidden: [400, 400, 400]" ;;
+    *) echo "unknown model $m"; exit 2 ;;
+  esac
+  cat > "$work/$m.pbtxt" <<JOB
+data { train: "$work/train.tsv" validation: "$work/test.tsv" batch_size: 512 }
+model { kind: $kind embedding_dim: 16 $mlp }
+training { epochs: 1 seed: 1
+  sparse_optimizer { kind: ADAM learning_rate: 0.001 }
+  dense_optimizer { kind: ADAM learning_rate: 0.001 } }
+cluster { progress_interval_s: 0 }
+output { model_dir: "$work/model-$m" }
+JOB
+  start=$(date +%s.%N)
+  "$root/launch/tessera-run" --servers 2 --workers 2 -- train --config "$work/$m.pbtxt" > "$work/log-$m.txt" 2>&1 \
+    || { echo "tessera $m FAILED"; tail -20 "$work/log-$m.txt"; continue; }
+  end=$(date +%s.%N)
+  auc=$(grep -o '"auc": [0-9.]*' "$work/model-$m/metrics.jsonl" | tail -1 | cut -d' ' -f2)
+  ll=$(grep -o '"logloss": [0-9.]*' "$work/model-$m/metrics.jsonl" | tail -1 | cut -d' ' -f2)
+  eps=$(grep -o '"examples_per_second": [0-9.e+]*' "$work/model-$m/metrics.jsonl" | tail -1 | cut -d' ' -f2)
+  printf 'RESULT tessera model=%s auc=%s logloss=%s train_examples_per_s=%.0f wall_s=%.1f\n' \
+    "$m" "$auc" "$ll" "$eps" "$(echo "$end - $start" | bc)"
+  if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    /usr/bin/python3 "$shared/peers/torch_ctr.py" --train "$work/train.tsv" --test "$work/test.tsv" \
+      --model "$m" --epochs 1 --batch-size 1024 --threads 2 2>&1 | grep RESULT | sed 's/^RESULT/RESULT torch  /'
+  fi
+done
