@@ -1,0 +1,235 @@
+#include "model/ctr_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/hash.h"
+
+namespace tessera::model {
+namespace {
+
+// Random streams of the dense initial values ("dense" in ASCII, then a group
+// number), apart from any stream a sparse table draws from.
+constexpr uint64_t kQStream = uint64_t{0x64656e7365} << 16;
+constexpr uint64_t kMlpFirstStream = kQStream + 1;
+
+std::vector<int> MlpSizes(const ModelSpec& spec) {
+  std::vector<int> sizes = {spec.num_fields * spec.embedding_dim + spec.num_dense};
+  sizes.insert(sizes.end(), spec.mlp_hidden.begin(), spec.mlp_hidden.end());
+  sizes.push_back(1);
+  return sizes;
+}
+
+float Sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+
+}  // namespace
+
+CtrModel::CtrModel(const ModelSpec& spec)
+    : num_fields_(spec.num_fields),
+      num_dense_(spec.num_dense),
+      k_(spec.kind == ModelKind::kLogisticRegression ? 0 : spec.embedding_dim),
+      init_std_(spec.init_std),
+      pairwise_(spec.kind != ModelKind::kLogisticRegression) {
+  u_offset_ = 1;
+  q_offset_ = u_offset_ + num_dense_;
+  mlp_offset_ = q_offset_ + (pairwise_ ? int64_t{num_dense_} * k_ : 0);
+  dense_size_ = mlp_offset_;
+  if (spec.kind == ModelKind::kDeepFM) {
+    mlp_ = std::make_unique<Mlp>(MlpSizes(spec), spec.activation);
+    dense_size_ += mlp_->param_count();
+  }
+}
+
+std::vector<ColumnInit> CtrModel::sparse_init() const {
+  std::vector<ColumnInit> init = {{0, 1, ColumnInit::Kind::kZero, 0.0f}};
+  if (k_ > 0) init.push_back({1, 1 + k_, ColumnInit::Kind::kNormal, init_std_});
+  return init;
+}
+
+std::vector<float> CtrModel::InitialDense(uint64_t seed) const {
+  std::vector<float> dense(dense_size_, 0.0f);  // bias and u start at zero
+  for (int64_t i = q_offset_; i < mlp_offset_; ++i) {
+    dense[i] = static_cast<float>(init_std_ * NormalFromKey(seed, kQStream, 0, i - q_offset_));
+  }
+  if (mlp_ != nullptr) {
+    mlp_->InitialParams(seed, kMlpFirstStream,
+                        std::span<float>(dense).subspan(mlp_offset_, mlp_->param_count()));
+  }
+  return dense;
+}
+
+void CtrModel::CheckInputs(const BatchView& batch, const ParamsView& params,
+                           std::span<float> predictions) const {
+  const int64_t b = batch.size;
+  CHECK_GE(b, 0);
+  CHECK_EQ(batch.num_fields, num_fields_);
+  CHECK_EQ(batch.num_dense, num_dense_);
+  CHECK_EQ(static_cast<int64_t>(batch.labels.size()), b);
+  CHECK_EQ(static_cast<int64_t>(batch.dense.size()), b * num_dense_);
+  CHECK_EQ(static_cast<int64_t>(batch.offsets.size()), b * num_fields_ + 1);
+  CHECK_EQ(batch.offsets.front(), 0);
+  CHECK_EQ(static_cast<size_t>(batch.offsets.back()), batch.rows.size());
+  CHECK_EQ(params.sparse.size() % sparse_dim(), 0u);
+  CHECK_EQ(static_cast<int64_t>(params.dense.size()), dense_size_);
+  CHECK_EQ(static_cast<int64_t>(predictions.size()), b);
+}
+
+ConstStridedMatrixMap CtrModel::Embeddings() const {
+  ConstMatrixMap f = features_.view();
+  // Rows are wider than F*k when the raw dense features follow (DeepFM).
+  return ConstStridedMatrixMap(f.data(), f.rows(), int64_t{num_fields_} * k_,
+                               Eigen::OuterStride<>(f.cols()));
+}
+
+void CtrModel::GatherBags(const BatchView& batch, const ParamsView& params) {
+  const int dim = sparse_dim();
+  const int64_t num_rows = static_cast<int64_t>(params.sparse.size()) / dim;
+  const float bias = params.dense[0];
+  const int64_t width = int64_t{num_fields_} * k_ + (mlp_ != nullptr ? num_dense_ : 0);
+  MatrixMap features = features_.Resize(batch.size, width);
+  VectorMap logits = logits_.mutable_vector();
+  for (int64_t b = 0; b < batch.size; ++b) {
+    float w_sum = 0.0f;
+    for (int f = 0; f < num_fields_; ++f) {
+      float* e = features.row(b).data() + int64_t{f} * k_;
+      std::fill(e, e + k_, 0.0f);
+      const int32_t begin = batch.offsets[b * num_fields_ + f];
+      const int32_t end = batch.offsets[b * num_fields_ + f + 1];
+      CHECK(0 <= begin && begin <= end) << "bag offsets out of order at " << b * num_fields_ + f;
+      for (int32_t i = begin; i < end; ++i) {
+        const int32_t r = batch.rows[i];
+        CHECK(0 <= r && r < num_rows) << "bag entry " << i << " names row " << r;
+        const float* row = params.sparse.data() + int64_t{r} * dim;
+        w_sum += row[0];
+        for (int j = 0; j < k_; ++j) e[j] += row[1 + j];
+      }
+    }
+    logits[b] = bias + w_sum;
+  }
+  if (mlp_ != nullptr && num_dense_ > 0) {
+    features.rightCols(num_dense_) = MapMatrix(batch.dense, batch.size, num_dense_);
+  }
+}
+
+void CtrModel::AddPairwise(ConstMatrixMap dense, std::span<const float> q_values) {
+  ConstStridedMatrixMap emb = Embeddings();
+  ConstMatrixMap q = MapMatrix(q_values, num_dense_, k_);
+  MatrixMap sums = sums_.Resize(emb.rows(), k_);
+  sums.noalias() = dense * q;  // the dense vectors x_bd q_d, summed
+  for (int f = 0; f < num_fields_; ++f) sums += emb.middleCols(int64_t{f} * k_, k_);
+  VectorMap logits = logits_.mutable_vector();
+  logits += 0.5f * (sums.rowwise().squaredNorm() - emb.rowwise().squaredNorm());
+  // Self-interactions of the dense vectors: sum_d x_bd^2 |q_d|^2.
+  q_norms_.Resize(num_dense_, 1).noalias() = q.rowwise().squaredNorm();
+  logits -= 0.5f * dense.array().square().matrix().lazyProduct(q_norms_.vector());
+}
+
+void CtrModel::Forward(const BatchView& batch, const ParamsView& params) {
+  logits_.Resize(batch.size, 1);
+  GatherBags(batch, params);
+  ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
+  VectorMap logits = logits_.mutable_vector();
+  logits.noalias() += dense * MapVector(params.dense.subspan(u_offset_, num_dense_));
+  if (pairwise_) AddPairwise(dense, params.dense.subspan(q_offset_, mlp_offset_ - q_offset_));
+  if (mlp_ != nullptr) {
+    logits += mlp_->Forward(features_.view(), params.dense.subspan(mlp_offset_)).col(0);
+  }
+}
+
+void CtrModel::Predict(const BatchView& batch, const ParamsView& params,
+                       std::span<float> predictions) {
+  CheckInputs(batch, params, predictions);
+  if (batch.size == 0) return;
+  Forward(batch, params);
+  ConstVectorMap logits = logits_.vector();
+  for (int64_t b = 0; b < batch.size; ++b) predictions[b] = Sigmoid(logits[b]);
+}
+
+double CtrModel::LossAndGradient(std::span<const float> labels, std::span<float> predictions) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  ConstVectorMap logits = logits_.vector();
+  grad_logits_.Resize(n, 1);
+  VectorMap grad = grad_logits_.mutable_vector();
+  double loss = 0.0;
+  for (int64_t b = 0; b < n; ++b) {
+    const float z = logits[b];
+    const float y = labels[b];
+    // log(1 + exp(z)) - z*y, written so that exp never overflows.
+    loss += std::max(z, 0.0f) - z * y + std::log1p(std::exp(-std::abs(z)));
+    predictions[b] = Sigmoid(z);
+    grad[b] = (predictions[b] - y) / static_cast<float>(n);
+  }
+  return loss / static_cast<double>(n);
+}
+
+void CtrModel::BackwardPairwise(ConstMatrixMap dense, std::span<const float> q_values,
+                                std::span<float> grad_q_values) {
+  ConstStridedMatrixMap emb = Embeddings();
+  ConstVectorMap g = grad_logits_.vector();
+  MatrixMap grad_emb = grad_embeddings_.mutable_view();
+  // d pair / d z_i = s - z_i for every vector z_i of the example.
+  MatrixMap scaled_sums = sums_.mutable_view();
+  scaled_sums.array().colwise() *= g.array();
+  for (int f = 0; f < num_fields_; ++f) {
+    const int64_t c = int64_t{f} * k_;
+    grad_emb.middleCols(c, k_) =
+        scaled_sums - (emb.middleCols(c, k_).array().colwise() * g.array()).matrix();
+  }
+  // d / d q_d = sum_b g_b x_bd (s_b - x_bd q_d).
+  ConstMatrixMap q = MapMatrix(q_values, num_dense_, k_);
+  MatrixMap grad_q = MapMatrix(grad_q_values, num_dense_, k_);
+  grad_q.noalias() = dense.transpose() * scaled_sums;
+  for (int d = 0; d < num_dense_; ++d) {
+    grad_q.row(d) -= (dense.col(d).array().square() * g.array()).sum() * q.row(d);
+  }
+}
+
+void CtrModel::ScatterSparse(const BatchView& batch, std::span<float> grad_sparse) const {
+  const int dim = sparse_dim();
+  ConstVectorMap g = grad_logits_.vector();
+  ConstMatrixMap grad_emb = grad_embeddings_.view();
+  for (int64_t b = 0; b < batch.size; ++b) {
+    for (int f = 0; f < num_fields_; ++f) {
+      const float* e = grad_emb.row(b).data() + int64_t{f} * k_;
+      const int32_t begin = batch.offsets[b * num_fields_ + f];
+      const int32_t end = batch.offsets[b * num_fields_ + f + 1];
+      for (int32_t i = begin; i < end; ++i) {
+        float* row = grad_sparse.data() + int64_t{batch.rows[i]} * dim;
+        row[0] += g[b];
+        for (int j = 0; j < k_; ++j) row[1 + j] += e[j];
+      }
+    }
+  }
+}
+
+double CtrModel::TrainStep(const BatchView& batch, const ParamsView& params,
+                           std::span<float> predictions, Gradients* grads) {
+  CheckInputs(batch, params, predictions);
+  grads->sparse.assign(params.sparse.size(), 0.0f);
+  grads->dense.assign(dense_size_, 0.0f);
+  if (batch.size == 0) return 0.0;
+  Forward(batch, params);
+  const double loss = LossAndGradient(batch.labels, predictions);
+
+  ConstVectorMap g = grad_logits_.vector();
+  ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
+  std::span<float> grad_dense(grads->dense);
+  grad_dense[0] = g.sum();
+  MapVector(grad_dense.subspan(u_offset_, num_dense_)).noalias() = dense.transpose() * g;
+  grad_embeddings_.Resize(batch.size, int64_t{num_fields_} * k_);
+  if (pairwise_) {
+    BackwardPairwise(dense, params.dense.subspan(q_offset_, mlp_offset_ - q_offset_),
+                     grad_dense.subspan(q_offset_, mlp_offset_ - q_offset_));
+  } else {
+    grad_embeddings_.mutable_view().setZero();
+  }
+  if (mlp_ != nullptr) {
+    mlp_->Backward(features_.view(), params.dense.subspan(mlp_offset_),
+                   ConstMatrixMap(g.data(), batch.size, 1), grad_dense.subspan(mlp_offset_),
+                   grad_embeddings_.mutable_view());
+  }
+  ScatterSparse(batch, grads->sparse);
+  return loss;
+}
+
+}  // namespace tessera::model

@@ -1,0 +1,82 @@
+#include "model/metrics.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace tessera::model {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool IsPositive(float label) { return label > 0.5f; }
+
+// Sum of the 1-based ranks of the positives, ties at their average rank;
+// `order` sorts the predictions ascending.
+double PositiveRankSum(std::span<const float> predictions, std::span<const float> labels,
+                       const std::vector<int64_t>& order) {
+  const int64_t n = static_cast<int64_t>(order.size());
+  double rank_sum = 0.0;
+  for (int64_t begin = 0; begin < n;) {
+    int64_t end = begin + 1;
+    while (end < n && predictions[order[end]] == predictions[order[begin]]) ++end;
+    // Ranks begin+1 .. end share their mean; sums of halves are exact in double.
+    const double average_rank = 0.5 * static_cast<double>(begin + 1 + end);
+    for (int64_t i = begin; i < end; ++i) {
+      if (IsPositive(labels[order[i]])) rank_sum += average_rank;
+    }
+    begin = end;
+  }
+  return rank_sum;
+}
+
+}  // namespace
+
+double Auc(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  const auto positives = std::count_if(labels.begin(), labels.end(), IsPositive);
+  const auto negatives = static_cast<int64_t>(labels.size()) - positives;
+  if (positives == 0 || negatives == 0) return kNaN;
+  // NaN breaks the strict weak order std::sort needs.
+  if (std::any_of(predictions.begin(), predictions.end(), [](float p) { return std::isnan(p); })) {
+    return kNaN;
+  }
+  std::vector<int64_t> order(predictions.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return predictions[a] < predictions[b]; });
+  const double p = static_cast<double>(positives);
+  const double u = PositiveRankSum(predictions, labels, order) - p * (p + 1.0) / 2.0;
+  return u / (p * static_cast<double>(negatives));
+}
+
+double LogLoss(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  if (predictions.empty()) return kNaN;
+  double sum = 0.0;
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const double p = std::clamp<double>(predictions[i], kLogLossEpsilon, 1.0 - kLogLossEpsilon);
+    const double y = labels[i];
+    sum -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
+  }
+  return sum / static_cast<double>(predictions.size());
+}
+
+double Calibration(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  const double label_sum = std::accumulate(labels.begin(), labels.end(), 0.0);
+  if (predictions.empty() || label_sum <= 0.0) return kNaN;
+  return std::accumulate(predictions.begin(), predictions.end(), 0.0) / label_sum;
+}
+
+void MetricsAccumulator::Add(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  predictions_.insert(predictions_.end(), predictions.begin(), predictions.end());
+  labels_.insert(labels_.end(), labels.begin(), labels.end());
+  positives_ += std::count_if(labels.begin(), labels.end(), IsPositive);
+}
+
+}  // namespace tessera::model

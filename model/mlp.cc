@@ -1,0 +1,92 @@
+#include "model/mlp.h"
+
+#include <cmath>
+
+#include "common/hash.h"
+#include "model/activation.h"
+
+namespace tessera::model {
+
+Mlp::Mlp(const std::vector<int>& sizes, ActivationKind activation) : activation_(activation) {
+  CHECK_GE(sizes.size(), 2u);
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    CHECK_GT(sizes[l], 0);
+    CHECK_GT(sizes[l + 1], 0);
+    Layer layer{sizes[l], sizes[l + 1], param_count_, 0};
+    layer.bias_offset = layer.weight_offset + int64_t{layer.in} * layer.out;
+    param_count_ = layer.bias_offset + layer.out;
+    layers_.push_back(layer);
+  }
+  outputs_.resize(layers_.size());
+  grads_.resize(layers_.size());
+}
+
+ConstMatrixMap Mlp::Weight(const Layer& layer, std::span<const float> params) const {
+  return MapMatrix(params.subspan(layer.weight_offset, int64_t{layer.out} * layer.in), layer.out,
+                   layer.in);
+}
+
+ConstVectorMap Mlp::Bias(const Layer& layer, std::span<const float> params) const {
+  return MapVector(params.subspan(layer.bias_offset, layer.out));
+}
+
+void Mlp::InitialParams(uint64_t seed, uint64_t first_stream, std::span<float> params) const {
+  CHECK_EQ(static_cast<int64_t>(params.size()), param_count_);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    const double bound = 1.0 / std::sqrt(static_cast<double>(layer.in));
+    const uint64_t stream = first_stream + 2 * l;
+    for (int64_t i = 0; i < int64_t{layer.out} * layer.in; ++i) {
+      double u = UniformFromKey(seed, stream, /*key=*/0, i);
+      params[layer.weight_offset + i] = static_cast<float>((2.0 * u - 1.0) * bound);
+    }
+    for (int64_t i = 0; i < layer.out; ++i) {
+      double u = UniformFromKey(seed, stream + 1, /*key=*/0, i);
+      params[layer.bias_offset + i] = static_cast<float>((2.0 * u - 1.0) * bound);
+    }
+  }
+}
+
+ConstMatrixMap Mlp::Forward(ConstMatrixMap input, std::span<const float> params) {
+  CHECK_EQ(input.cols(), input_size());
+  CHECK_EQ(static_cast<int64_t>(params.size()), param_count_);
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    ConstMatrixMap x = l == 0 ? input : outputs_[l - 1].view();
+    MatrixMap z = outputs_[l].Resize(input.rows(), layer.out);
+    z.noalias() = x * Weight(layer, params).transpose();
+    z.rowwise() += Bias(layer, params).transpose();
+    if (l + 1 < layers_.size()) ApplyActivation(activation_, z);
+  }
+  return outputs_.back().view();
+}
+
+void Mlp::Backward(ConstMatrixMap input, std::span<const float> params, ConstMatrixMap grad_output,
+                   std::span<float> grad_params, MatrixMap grad_input) {
+  CHECK_EQ(static_cast<int64_t>(grad_params.size()), param_count_);
+  CHECK_EQ(grad_output.rows(), input.rows());
+  CHECK_EQ(grad_output.cols(), output_size());
+  CHECK_EQ(grad_input.rows(), input.rows());
+  CHECK_LE(grad_input.cols(), input_size());
+  for (size_t l = layers_.size(); l-- > 0;) {
+    const Layer& layer = layers_[l];
+    // d loss / d pre-activation of layer l.
+    ConstMatrixMap upstream = l + 1 == layers_.size() ? grad_output : grads_[l].view();
+    ConstMatrixMap layer_input = l == 0 ? input : outputs_[l - 1].view();
+    MapMatrix(grad_params.subspan(layer.weight_offset, int64_t{layer.out} * layer.in), layer.out,
+              layer.in)
+        .noalias() = upstream.transpose() * layer_input;
+    MapVector(grad_params.subspan(layer.bias_offset, layer.out)) =
+        upstream.colwise().sum().transpose();
+    ConstMatrixMap weight = Weight(layer, params);
+    if (l == 0) {
+      grad_input.noalias() += upstream * weight.leftCols(grad_input.cols());
+      return;
+    }
+    MatrixMap grad = grads_[l - 1].Resize(input.rows(), layer.in);
+    grad.noalias() = upstream * weight;
+    MultiplyByActivationDerivative(activation_, outputs_[l - 1].view(), grad);
+  }
+}
+
+}  // namespace tessera::model
