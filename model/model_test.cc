@@ -1,0 +1,213 @@
+// CreateModel's validation, the parameter layouts and initial values, and that
+// plain SGD on TrainStep's gradients learns a tiny problem.
+#include "model/model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace tessera::model {
+namespace {
+
+ModelSpec SmallSpec(ModelKind kind) {
+  ModelSpec spec;
+  spec.kind = kind;
+  spec.num_fields = 3;
+  spec.num_dense = 2;
+  spec.embedding_dim = 4;
+  spec.mlp_hidden = {8, 6};
+  return spec;
+}
+
+// Expects CreateModel to reject `spec` with InvalidArgument naming `field`.
+void ExpectRejected(const ModelSpec& spec, const std::string& field) {
+  auto model = CreateModel(spec);
+  ASSERT_FALSE(model.ok()) << field;
+  EXPECT_EQ(model.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(model.status().message().find(field), std::string::npos)
+      << model.status().message() << " does not name " << field;
+}
+
+TEST(CreateModelTest, AcceptsTheDefaultSpec) { EXPECT_TRUE(CreateModel(ModelSpec()).ok()); }
+
+TEST(CreateModelTest, RejectsBadSizesNamingTheField) {
+  ModelSpec spec = SmallSpec(ModelKind::kFactorizationMachine);
+  spec.embedding_dim = 0;
+  ExpectRejected(spec, "embedding_dim");
+  spec = SmallSpec(ModelKind::kDeepFM);
+  spec.embedding_dim = -3;
+  ExpectRejected(spec, "embedding_dim");
+  spec = SmallSpec(ModelKind::kLogisticRegression);
+  spec.num_fields = 0;
+  ExpectRejected(spec, "num_fields");
+  spec = SmallSpec(ModelKind::kLogisticRegression);
+  spec.num_dense = -1;
+  ExpectRejected(spec, "num_dense");
+  spec = SmallSpec(ModelKind::kDeepFM);
+  spec.mlp_hidden = {8, 0};
+  ExpectRejected(spec, "mlp_hidden[1]");
+  spec = SmallSpec(ModelKind::kFactorizationMachine);
+  spec.num_fields = 50000;
+  spec.embedding_dim = 64;
+  ExpectRejected(spec, "num_fields * embedding_dim");
+}
+
+TEST(CreateModelTest, RejectsBadInitStdAndEnums) {
+  ModelSpec spec = SmallSpec(ModelKind::kFactorizationMachine);
+  spec.init_std = -0.1f;
+  ExpectRejected(spec, "init_std");
+  spec.init_std = std::nanf("");
+  ExpectRejected(spec, "init_std");
+  spec = SmallSpec(ModelKind::kDeepFM);
+  spec.activation = static_cast<ActivationKind>(9);
+  ExpectRejected(spec, "activation");
+  spec = SmallSpec(ModelKind::kDeepFM);
+  spec.kind = static_cast<ModelKind>(7);
+  ExpectRejected(spec, "kind");
+}
+
+TEST(CreateModelTest, IgnoresFieldsTheKindDoesNotRead) {
+  ModelSpec spec = SmallSpec(ModelKind::kLogisticRegression);
+  spec.embedding_dim = 0;
+  spec.mlp_hidden = {0};
+  EXPECT_TRUE(CreateModel(spec).ok());
+  spec = SmallSpec(ModelKind::kFactorizationMachine);
+  spec.mlp_hidden = {-1};
+  EXPECT_TRUE(CreateModel(spec).ok());
+}
+
+TEST(LayoutTest, SparseRowsAndDenseSizesPerKind) {
+  auto lr = std::move(CreateModel(SmallSpec(ModelKind::kLogisticRegression))).value();
+  auto fm = std::move(CreateModel(SmallSpec(ModelKind::kFactorizationMachine))).value();
+  auto deep = std::move(CreateModel(SmallSpec(ModelKind::kDeepFM))).value();
+  EXPECT_EQ(lr->sparse_dim(), 1);
+  EXPECT_EQ(fm->sparse_dim(), 5);
+  EXPECT_EQ(deep->sparse_dim(), 5);
+  EXPECT_EQ(lr->dense_size(), 1 + 2);
+  EXPECT_EQ(fm->dense_size(), 1 + 2 + 2 * 4);
+  // MLP {3*4 + 2 = 14, 8, 6, 1}: W and b per layer.
+  EXPECT_EQ(deep->dense_size(), 1 + 2 + 2 * 4 + (14 * 8 + 8) + (8 * 6 + 6) + (6 * 1 + 1));
+}
+
+TEST(LayoutTest, SparseInitIsZeroWeightThenNormalVectors) {
+  ModelSpec spec = SmallSpec(ModelKind::kDeepFM);
+  spec.init_std = 0.05f;
+  auto deep = std::move(CreateModel(spec)).value();
+  std::vector<ColumnInit> init = deep->sparse_init();
+  ASSERT_EQ(init.size(), 2u);
+  EXPECT_EQ(init[0].begin, 0);
+  EXPECT_EQ(init[0].end, 1);
+  EXPECT_EQ(init[0].kind, ColumnInit::Kind::kZero);
+  EXPECT_EQ(init[1].begin, 1);
+  EXPECT_EQ(init[1].end, 5);
+  EXPECT_EQ(init[1].kind, ColumnInit::Kind::kNormal);
+  EXPECT_EQ(init[1].scale, 0.05f);
+  auto lr = std::move(CreateModel(SmallSpec(ModelKind::kLogisticRegression))).value();
+  init = lr->sparse_init();
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_EQ(init[0].end, 1);
+  EXPECT_EQ(init[0].kind, ColumnInit::Kind::kZero);
+}
+
+TEST(InitialDenseTest, IsAPureFunctionOfTheSeed) {
+  auto a = std::move(CreateModel(SmallSpec(ModelKind::kDeepFM))).value();
+  auto b = std::move(CreateModel(SmallSpec(ModelKind::kDeepFM))).value();
+  EXPECT_EQ(a->InitialDense(42), b->InitialDense(42));
+  EXPECT_NE(a->InitialDense(42), a->InitialDense(43));
+}
+
+TEST(InitialDenseTest, GroupsStartAsTorchDoes) {
+  ModelSpec spec = SmallSpec(ModelKind::kDeepFM);
+  spec.num_dense = 13;
+  spec.embedding_dim = 16;
+  spec.init_std = 0.1f;
+  auto model = std::move(CreateModel(spec)).value();
+  std::vector<float> dense = model->InitialDense(1);
+  for (int i = 0; i < 1 + 13; ++i) EXPECT_EQ(dense[i], 0.0f) << "bias and u start at 0";
+  double sum_sq = 0;
+  for (int i = 14; i < 14 + 13 * 16; ++i) sum_sq += dense[i] * dense[i];
+  EXPECT_NEAR(std::sqrt(sum_sq / (13 * 16)), 0.1, 0.02) << "q ~ normal(0, init_std)";
+  // First layer: W [8 x 61] then b [8], uniform within 1/sqrt(61).
+  const int64_t w0 = 14 + 13 * 16;
+  const float bound = 1.0f / std::sqrt(61.0f);
+  float lowest = 0, highest = 0;
+  for (int64_t i = w0; i < w0 + 8 * 61 + 8; ++i) {
+    EXPECT_LE(std::abs(dense[i]), bound);
+    lowest = std::min(lowest, dense[i]);
+    highest = std::max(highest, dense[i]);
+  }
+  EXPECT_LT(lowest, -0.9f * bound);
+  EXPECT_GT(highest, 0.9f * bound);
+  // The output layer's fan-in is 6.
+  const float last_bound = 1.0f / std::sqrt(6.0f);
+  for (int64_t i = model->dense_size() - 7; i < model->dense_size(); ++i) {
+    EXPECT_LE(std::abs(dense[i]), last_bound);
+    EXPECT_NE(dense[i], 0.0f);
+  }
+}
+
+// 32 examples: field 0 (one-hot, 4 values) decides the label, field 1 is noise,
+// field 2 is multi-hot or empty. Row ids are indices into one pulled block.
+struct Problem {
+  std::vector<float> labels, dense;
+  std::vector<int32_t> offsets = {0}, rows;
+  BatchView View(int fields, int num_dense) const {
+    return BatchView{
+        static_cast<int64_t>(labels.size()), fields, num_dense, labels, dense, offsets, rows};
+  }
+};
+
+Problem LearnableProblem() {
+  Problem p;
+  for (int b = 0; b < 32; ++b) {
+    const int value = b % 4;
+    p.labels.push_back(value < 2 ? 1.0f : 0.0f);
+    p.dense.push_back(static_cast<float>(b % 3) * 0.5f);
+    p.dense.push_back(1.0f);
+    p.rows.push_back(value);  // field 0: rows 0..3
+    p.offsets.push_back(static_cast<int32_t>(p.rows.size()));
+    p.rows.push_back(4 + (b / 4) % 3);  // field 1: rows 4..6
+    p.offsets.push_back(static_cast<int32_t>(p.rows.size()));
+    for (int i = 0; i < b % 3; ++i) p.rows.push_back(7 + i);  // field 2: rows 7..8
+    p.offsets.push_back(static_cast<int32_t>(p.rows.size()));
+  }
+  return p;
+}
+
+class SgdTest : public testing::TestWithParam<ModelKind> {};
+
+TEST_P(SgdTest, LossFallsUnderPlainSgd) {
+  ModelSpec spec = SmallSpec(GetParam());
+  spec.init_std = 0.1f;
+  auto model = std::move(CreateModel(spec)).value();
+  Problem problem = LearnableProblem();
+  const int dim = model->sparse_dim();
+  std::vector<float> sparse(9 * dim, 0.0f);
+  for (size_t i = 0; i < sparse.size(); ++i) {
+    if (i % dim != 0) sparse[i] = 0.1f * std::sin(static_cast<float>(i));
+  }
+  std::vector<float> dense = model->InitialDense(5);
+  std::vector<float> predictions(problem.labels.size());
+  Gradients grads;
+  double first_loss = 0, loss = 0;
+  for (int step = 0; step < 60; ++step) {
+    loss = model->TrainStep(problem.View(3, 2), ParamsView{sparse, dense}, predictions, &grads);
+    if (step == 0) first_loss = loss;
+    for (size_t i = 0; i < sparse.size(); ++i) sparse[i] -= 1.0f * grads.sparse[i];
+    for (size_t i = 0; i < dense.size(); ++i) dense[i] -= 0.5f * grads.dense[i];
+  }
+  EXPECT_NEAR(first_loss, std::log(2.0), 0.05);
+  EXPECT_LT(loss, 0.5 * first_loss);
+  for (size_t b = 0; b < predictions.size(); ++b) {
+    EXPECT_EQ(predictions[b] > 0.5f, problem.labels[b] == 1.0f) << "example " << b;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, SgdTest,
+                         testing::Values(ModelKind::kLogisticRegression,
+                                         ModelKind::kFactorizationMachine, ModelKind::kDeepFM));
+
+}  // namespace
+}  // namespace tessera::model
