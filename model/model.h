@@ -62,7 +62,9 @@ class Model {
                            std::span<float> predictions, Gradients* grads) = 0;
 };
 
-// Builds the model `spec` describes, or says which field of the spec is wrong.
+// Builds the model `spec` describes, or says which field of the spec is wrong
+// (InvalidArgument). Every kind is a CtrModel: model/ctr_model.h documents the
+// formulas and the sparse-row and dense-vector layouts.
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelSpec& spec);
 
 }  // namespace tessera::model

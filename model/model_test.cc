@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace tessera::model {
@@ -159,13 +160,15 @@ struct Problem {
   }
 };
 
-Problem LearnableProblem() {
+Problem LearnableProblem(int num_dense) {
   Problem p;
   for (int b = 0; b < 32; ++b) {
     const int value = b % 4;
     p.labels.push_back(value < 2 ? 1.0f : 0.0f);
-    p.dense.push_back(static_cast<float>(b % 3) * 0.5f);
-    p.dense.push_back(1.0f);
+    if (num_dense == 2) {
+      p.dense.push_back(static_cast<float>(b % 3) * 0.5f);
+      p.dense.push_back(1.0f);
+    }
     p.rows.push_back(value);  // field 0: rows 0..3
     p.offsets.push_back(static_cast<int32_t>(p.rows.size()));
     p.rows.push_back(4 + (b / 4) % 3);  // field 1: rows 4..6
@@ -176,13 +179,15 @@ Problem LearnableProblem() {
   return p;
 }
 
-class SgdTest : public testing::TestWithParam<ModelKind> {};
+// (kind, number of dense features: 2, or 0 as with Criteo's bucketised integers).
+class SgdTest : public testing::TestWithParam<std::tuple<ModelKind, int>> {};
 
 TEST_P(SgdTest, LossFallsUnderPlainSgd) {
-  ModelSpec spec = SmallSpec(GetParam());
+  ModelSpec spec = SmallSpec(std::get<0>(GetParam()));
+  spec.num_dense = std::get<1>(GetParam());
   spec.init_std = 0.1f;
   auto model = std::move(CreateModel(spec)).value();
-  Problem problem = LearnableProblem();
+  Problem problem = LearnableProblem(spec.num_dense);
   const int dim = model->sparse_dim();
   std::vector<float> sparse(9 * dim, 0.0f);
   for (size_t i = 0; i < sparse.size(); ++i) {
@@ -193,7 +198,8 @@ TEST_P(SgdTest, LossFallsUnderPlainSgd) {
   Gradients grads;
   double first_loss = 0, loss = 0;
   for (int step = 0; step < 60; ++step) {
-    loss = model->TrainStep(problem.View(3, 2), ParamsView{sparse, dense}, predictions, &grads);
+    loss = model->TrainStep(problem.View(3, spec.num_dense), ParamsView{sparse, dense}, predictions,
+                            &grads);
     if (step == 0) first_loss = loss;
     for (size_t i = 0; i < sparse.size(); ++i) sparse[i] -= 1.0f * grads.sparse[i];
     for (size_t i = 0; i < dense.size(); ++i) dense[i] -= 0.5f * grads.dense[i];
@@ -206,8 +212,10 @@ TEST_P(SgdTest, LossFallsUnderPlainSgd) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, SgdTest,
-                         testing::Values(ModelKind::kLogisticRegression,
-                                         ModelKind::kFactorizationMachine, ModelKind::kDeepFM));
+                         testing::Combine(testing::Values(ModelKind::kLogisticRegression,
+                                                          ModelKind::kFactorizationMachine,
+                                                          ModelKind::kDeepFM),
+                                          testing::Values(2, 0)));
 
 }  // namespace
 }  // namespace tessera::model
