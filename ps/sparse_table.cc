@@ -1,0 +1,175 @@
+#include "ps/sparse_table.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "common/hash.h"
+
+namespace tessera::ps {
+namespace {
+
+constexpr int kMaxDim = 1 << 16;
+constexpr int kInitialCapacityLog2 = 4;
+constexpr size_t kMaxPageBytes = size_t{1} << 20;
+constexpr int kMaxPageRowsLog2 = 16;
+
+int PageRowsLog2(int row_floats) {
+  int log2 = 0;
+  while (log2 < kMaxPageRowsLog2 &&
+         (size_t{2} << log2) * row_floats * sizeof(float) <= kMaxPageBytes) {
+    ++log2;
+  }
+  return log2;
+}
+
+// At most 80% full: short linear probes, 15 bytes of map a row on average.
+bool OverLoad(size_t size, size_t capacity) { return size * 5 > capacity * 4; }
+
+}  // namespace
+
+Status SparseTableOptions::Validate() const {
+  if (dim < 1 || dim > kMaxDim) {
+    return Status::InvalidArgument("sparse table " + std::to_string(table_id) + ": dim " +
+                                   std::to_string(dim) + " is not in [1, " +
+                                   std::to_string(kMaxDim) + "]");
+  }
+  Status s = optimizer.Validate();
+  if (s.ok()) s = ValidateColumnInit(init, dim);
+  if (!s.ok()) return s.WithContext("sparse table " + std::to_string(table_id));
+  return Status::OK();
+}
+
+SparseTable::SparseTable(SparseTableOptions options)
+    : options_(std::move(options)),
+      state_floats_(options_.optimizer.StateFloats(options_.dim)),
+      row_floats_(options_.dim + state_floats_),
+      page_rows_log2_(PageRowsLog2(row_floats_)),
+      page_row_mask_((1u << page_rows_log2_) - 1),
+      slots_(size_t{1} << kInitialCapacityLog2, Slot{0, kNoRow}),
+      capacity_log2_(kInitialCapacityLog2) {
+  Status valid = options_.Validate();
+  CHECK(valid.ok()) << valid.ToString();
+}
+
+size_t SparseTable::FindSlot(uint64_t key) const {
+  const size_t mask = slots_.size() - 1;
+  // The high bits of the mix: independent of SlotOf's low bits, which are equal for
+  // every key a server owns.
+  size_t i = static_cast<size_t>(Mix64(key) >> (64 - capacity_log2_));
+  while (slots_[i].row != kNoRow && slots_[i].key != key) i = (i + 1) & mask;
+  return i;
+}
+
+uint32_t SparseTable::FindRow(uint64_t key) const { return slots_[FindSlot(key)].row; }
+
+uint32_t SparseTable::FindOrInsert(uint64_t key) {
+  size_t i = FindSlot(key);
+  if (slots_[i].row != kNoRow) return slots_[i].row;
+  if (OverLoad(size_ + 1, slots_.size())) {
+    GrowMap();
+    i = FindSlot(key);
+  }
+  uint32_t row = AppendRow(key);
+  slots_[i] = Slot{key, row};
+  return row;
+}
+
+uint32_t SparseTable::AppendRow(uint64_t key) {
+  CHECK_LT(size_, size_t{kNoRow}) << "sparse table " << options_.table_id
+                                  << " is full: 2^32 - 1 rows";
+  const uint32_t row = static_cast<uint32_t>(size_);
+  if ((row & page_row_mask_) == 0) {
+    pages_.push_back(std::make_unique_for_overwrite<float[]>(PageFloats()));
+  }
+  ++size_;
+  float* data = RowData(row);
+  FillInitialRow(options_.init, options_.seed, options_.table_id, key,
+                 std::span<float>(data, options_.dim));
+  InitOptimizerState(options_.optimizer, options_.dim, data + options_.dim);
+  return row;
+}
+
+void SparseTable::GrowMap() {
+  std::vector<Slot> old(slots_.size() * 2, Slot{0, kNoRow});
+  old.swap(slots_);
+  ++capacity_log2_;
+  for (const Slot& s : old) {
+    if (s.row != kNoRow) slots_[FindSlot(s.key)] = s;
+  }
+}
+
+void SparseTable::Pull(std::span<const uint64_t> keys, std::span<float> out) {
+  const int dim = options_.dim;
+  CHECK_EQ(out.size(), keys.size() * dim);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::memcpy(out.data() + i * dim, RowData(FindOrInsert(keys[i])), dim * sizeof(float));
+  }
+}
+
+void SparseTable::Peek(std::span<const uint64_t> keys, std::span<float> out) const {
+  const int dim = options_.dim;
+  CHECK_EQ(out.size(), keys.size() * dim);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    std::span<float> dst = out.subspan(i * dim, dim);
+    uint32_t row = FindRow(keys[i]);
+    if (row == kNoRow) {
+      FillInitialRow(options_.init, options_.seed, options_.table_id, keys[i], dst);
+    } else {
+      std::memcpy(dst.data(), RowData(row), dim * sizeof(float));
+    }
+  }
+}
+
+void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const float> grads,
+                                 int64_t step) {
+  const int dim = options_.dim;
+  CHECK_EQ(grads.size(), keys.size() * dim);
+  if (keys.empty()) return;
+  const PreparedStep prepared = PrepareStep(options_.optimizer, step);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    float* row = RowData(FindOrInsert(keys[i]));
+    ApplyUpdate(prepared, dim, row, row + dim, grads.data() + i * dim);
+  }
+}
+
+void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights) const {
+  std::vector<std::pair<uint64_t, uint32_t>> rows;
+  rows.reserve(size_);
+  for (const Slot& s : slots_) {
+    if (s.row != kNoRow) rows.emplace_back(s.key, s.row);
+  }
+  std::sort(rows.begin(), rows.end());
+  const int dim = options_.dim;
+  keys->resize(rows.size());
+  weights->resize(rows.size() * dim);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    (*keys)[i] = rows[i].first;
+    std::memcpy(weights->data() + i * dim, RowData(rows[i].second), dim * sizeof(float));
+  }
+}
+
+Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float> weights) {
+  const int dim = options_.dim;
+  if (weights.size() != keys.size() * dim) {
+    return Status::InvalidArgument("import into sparse table " + std::to_string(options_.table_id) +
+                                   ": " + std::to_string(weights.size()) + " weights for " +
+                                   std::to_string(keys.size()) + " keys of dim " +
+                                   std::to_string(dim));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    float* row = RowData(FindOrInsert(keys[i]));
+    std::memcpy(row, weights.data() + i * dim, dim * sizeof(float));
+    InitOptimizerState(options_.optimizer, dim, row + dim);
+  }
+  return Status::OK();
+}
+
+size_t SparseTable::MemoryBytes() const {
+  size_t page_bytes = PageFloats() * sizeof(float);
+  return slots_.capacity() * sizeof(Slot) + pages_.size() * page_bytes +
+         pages_.capacity() * sizeof(pages_[0]) + options_.init.capacity() * sizeof(ColumnInit);
+}
+
+}  // namespace tessera::ps

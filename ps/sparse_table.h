@@ -1,0 +1,118 @@
+// SparseTable: one large sparse embedding table of a server (DESIGN.md §5), rows of
+// `dim` floats keyed by uint64 feature ids, updated by an optimizer at push time.
+//
+// Values never depend on insertion order or placement: a fresh row starts from
+// FillInitialRow(seed, table_id, key), its optimizer state from zero (Adagrad:
+// initial_accumulator), and only ApplyGradients changes it.
+//
+// Memory (a headline figure): a flat open-addressing map of 12-byte slots {key,
+// 32-bit row index}, linear probing, power-of-two capacity, at most 80% full; rows
+// live in an arena of fixed-size pages of contiguous [weights | optimizer state]
+// floats. Pages, not one vector, so that growth never copies the rows nor needs
+// twice their memory for a moment; only the map (12 bytes a slot) is rehashed.
+// No per-row metadata.
+//
+// Thread-safety: none. One thread owns a table (the server's slot-owning thread);
+// const methods may run concurrently with each other only.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+#include "ps/optimizer.h"
+#include "ps/row_init.h"
+
+namespace tessera::ps {
+
+struct SparseTableOptions {
+  uint32_t table_id = 0;  // the stream of initial values: tables of one job differ
+  int dim = 1;            // weights per row
+  OptimizerOptions optimizer;
+  uint64_t seed = 0;             // the job seed
+  std::vector<ColumnInit> init;  // how a fresh row's weights start; uncovered columns are 0
+
+  // OK, or InvalidArgument naming the bad field.
+  Status Validate() const;
+};
+
+class SparseTable {
+ public:
+  // `options` must be valid (Validate(); the job config checks it first).
+  explicit SparseTable(SparseTableOptions options);
+
+  SparseTable(const SparseTable&) = delete;
+  SparseTable& operator=(const SparseTable&) = delete;
+
+  // Copies the weights of each key into out (row-major, keys.size() x dim), creating
+  // missing rows with their initial values.
+  void Pull(std::span<const uint64_t> keys, std::span<float> out);
+
+  // Like Pull, but inserts nothing: a missing row reads as its initial value. For
+  // read-only evaluation and prediction.
+  void Peek(std::span<const uint64_t> keys, std::span<float> out) const;
+
+  // Applies one optimizer step to the rows of `keys` only (lazy: untouched rows keep
+  // their weights and state), creating missing rows first. grads is row-major,
+  // keys.size() x dim. Keys within one call must be distinct. `step` is the table's
+  // 1-based update count, this update included (Adam's bias correction).
+  void ApplyGradients(std::span<const uint64_t> keys, std::span<const float> grads, int64_t step);
+
+  // Every row's key and weights (no optimizer state), sorted by key: keys gets
+  // size() keys, weights size() x dim floats. Replaces both vectors' contents.
+  void Export(std::vector<uint64_t>* keys, std::vector<float>* weights) const;
+
+  // Sets the weights of each key (creating rows as needed) and gives those rows
+  // fresh optimizer state. InvalidArgument when weights is not keys.size() x dim.
+  Status Import(std::span<const uint64_t> keys, std::span<const float> weights);
+
+  int dim() const { return options_.dim; }
+  const SparseTableOptions& options() const { return options_; }
+  // Number of rows.
+  size_t size() const { return size_; }
+  // Every heap byte the table holds: map slots, row pages and their index.
+  size_t MemoryBytes() const;
+
+ private:
+  // One map slot: 12 bytes, unpadded, so the map costs 12 bytes / load factor a row.
+  struct __attribute__((packed)) Slot {
+    uint64_t key;
+    uint32_t row;
+  };
+  static constexpr uint32_t kNoRow = 0xffffffffu;
+
+  // The slot holding key, or the empty slot where it would go.
+  size_t FindSlot(uint64_t key) const;
+  // The row of key, or kNoRow.
+  uint32_t FindRow(uint64_t key) const;
+  // The row of key, created with initial values when missing.
+  uint32_t FindOrInsert(uint64_t key);
+  // Appends a row to the arena and returns its index.
+  uint32_t AppendRow(uint64_t key);
+  // Doubles the map capacity, reinserting every slot.
+  void GrowMap();
+  size_t PageFloats() const { return static_cast<size_t>(row_floats_) << page_rows_log2_; }
+  float* RowData(uint32_t row) {
+    return pages_[row >> page_rows_log2_].get() + size_t{row & page_row_mask_} * row_floats_;
+  }
+  const float* RowData(uint32_t row) const {
+    return pages_[row >> page_rows_log2_].get() + size_t{row & page_row_mask_} * row_floats_;
+  }
+
+  const SparseTableOptions options_;
+  const int state_floats_;  // optimizer state per row
+  const int row_floats_;    // dim + state_floats_
+  // Rows a page holds, a power of two chosen so that a page is at most 1 MiB: the
+  // arena's slack stays small and a page never becomes a huge allocation.
+  const int page_rows_log2_;
+  const uint32_t page_row_mask_;
+  std::vector<Slot> slots_;  // capacity is a power of two
+  int capacity_log2_ = 0;
+  size_t size_ = 0;
+  std::vector<std::unique_ptr<float[]>> pages_;
+};
+
+}  // namespace tessera::ps
