@@ -62,6 +62,10 @@ void CtrModel::CheckInputs(const BatchView& batch, const ParamsView& params,
                            std::span<float> predictions) const {
   const int64_t b = batch.size;
   CHECK_GE(b, 0);
+  CHECK_EQ(params.sparse.size() % sparse_dim(), 0u);
+  CHECK_EQ(static_cast<int64_t>(params.dense.size()), dense_size_);
+  CHECK_EQ(static_cast<int64_t>(predictions.size()), b);
+  if (b == 0) return;  // nothing is read: an empty batch may come with no offsets at all
   CHECK_EQ(batch.num_fields, num_fields_);
   CHECK_EQ(batch.num_dense, num_dense_);
   CHECK_EQ(static_cast<int64_t>(batch.labels.size()), b);
@@ -69,9 +73,6 @@ void CtrModel::CheckInputs(const BatchView& batch, const ParamsView& params,
   CHECK_EQ(static_cast<int64_t>(batch.offsets.size()), b * num_fields_ + 1);
   CHECK_EQ(batch.offsets.front(), 0);
   CHECK_EQ(static_cast<size_t>(batch.offsets.back()), batch.rows.size());
-  CHECK_EQ(params.sparse.size() % sparse_dim(), 0u);
-  CHECK_EQ(static_cast<int64_t>(params.dense.size()), dense_size_);
-  CHECK_EQ(static_cast<int64_t>(predictions.size()), b);
 }
 
 ConstStridedMatrixMap CtrModel::Embeddings() const {

@@ -291,6 +291,8 @@ TEST_P(CtrModelTest, EmptyBatchGivesZeroLossAndGradients) {
   TestBatch empty = MakeBatch({}, {});
   std::vector<float> predictions;
   Gradients grads;
+  model_->Predict(BatchView{}, params_.View(), predictions);
+  model_->Predict(empty.View(), params_.View(), predictions);
   EXPECT_EQ(model_->TrainStep(empty.View(), params_.View(), predictions, &grads), 0.0);
   EXPECT_EQ(grads.sparse, std::vector<float>(params_.sparse.size(), 0.0f));
   EXPECT_EQ(grads.dense, std::vector<float>(params_.dense.size(), 0.0f));
