@@ -1,0 +1,217 @@
+#include "cmd/job_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace tessera::cmd {
+namespace {
+
+using ::testing::ContainsRegex;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// A config that passes ValidateJobConfig: defaults plus one training file.
+constexpr char kMinimalConfig[] = "data { train: \"train.txt\" }\n";
+
+pb::JobConfig Parse(const std::string& text) {
+  auto config = ParseJobConfig(text, "job.pbtxt");
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return config.ok() ? *config : pb::JobConfig();
+}
+
+// Validates kMinimalConfig followed by `extra`.
+Status ValidateMinimalPlus(const std::string& extra) {
+  return ValidateJobConfig(Parse(std::string(kMinimalConfig) + extra));
+}
+
+TEST(ParseJobConfigTest, EmptyConfigHasTheDocumentedDefaults) {
+  pb::JobConfig c = Parse("");
+
+  EXPECT_EQ(c.data().train_size(), 0);
+  EXPECT_EQ(c.data().format(), pb::CRITEO);
+  EXPECT_EQ(c.data().batch_size(), 1024);
+  EXPECT_EQ(c.data().chunk_bytes(), 4194304);
+  EXPECT_DOUBLE_EQ(c.data().max_bad_line_ratio(), 0.01);
+  EXPECT_EQ(c.model().kind(), pb::DEEPFM);
+  EXPECT_EQ(c.model().embedding_dim(), 16);
+  EXPECT_EQ(c.model().mlp_hidden_size(), 0);
+  EXPECT_EQ(c.model().activation(), pb::RELU);
+  EXPECT_FLOAT_EQ(c.model().init_std(), 0.01f);
+  EXPECT_EQ(c.training().epochs(), 1);
+  EXPECT_EQ(c.training().seed(), 42u);
+  EXPECT_EQ(c.training().consistency(), pb::BSP);
+  for (const pb::OptimizerConfig& o :
+       {c.training().sparse_optimizer(), c.training().dense_optimizer()}) {
+    EXPECT_EQ(o.kind(), pb::ADAM);
+    EXPECT_FLOAT_EQ(o.learning_rate(), 0.001f);
+    EXPECT_FLOAT_EQ(o.beta1(), 0.9f);
+    EXPECT_FLOAT_EQ(o.beta2(), 0.999f);
+    EXPECT_FLOAT_EQ(o.epsilon(), 1e-8f);
+    EXPECT_FLOAT_EQ(o.initial_accumulator(), 0.0f);
+    EXPECT_FLOAT_EQ(o.l2(), 0.0f);
+  }
+  EXPECT_EQ(c.cluster().timeout_ms(), 120000);
+  EXPECT_EQ(c.cluster().connect_timeout_ms(), 30000);
+  EXPECT_EQ(c.cluster().slot_bits(), 14);
+  EXPECT_EQ(c.cluster().dense_block_floats(), 65536);
+  EXPECT_DOUBLE_EQ(c.cluster().progress_interval_s(), 5.0);
+  EXPECT_EQ(c.output().model_dir(), "tessera-model");
+}
+
+TEST(ParseJobConfigTest, UnknownFieldErrorNamesSourceLineColumnAndField) {
+  auto config = ParseJobConfig("data {\n  batchsize: 5\n}\n", "job.pbtxt");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), Status::Code::kInvalidArgument);
+  // Protobuf places the column at the token after the field name; pin only that there is one.
+  EXPECT_THAT(config.status().message(), ContainsRegex("^job\\.pbtxt:2:[0-9]+: "));
+  EXPECT_THAT(config.status().message(), HasSubstr("\"batchsize\""));
+}
+
+TEST(ParseJobConfigTest, BadEnumValueIsAnErrorNamingTheValue) {
+  auto config = ParseJobConfig("data {}\nmodel { kind: XGBOOST }\n", "job.pbtxt");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), ContainsRegex("^job\\.pbtxt:2:[0-9]+: "));
+  EXPECT_THAT(config.status().message(), HasSubstr("\"XGBOOST\""));
+  EXPECT_THAT(config.status().message(), HasSubstr("\"kind\""));
+}
+
+TEST(LoadJobConfigTest, MissingFileIsNotFoundNamingThePath) {
+  auto config = LoadJobConfig("/nonexistent/tessera/job.pbtxt");
+  EXPECT_EQ(config.status().code(), Status::Code::kNotFound);
+  EXPECT_THAT(config.status().message(), HasSubstr("/nonexistent/tessera/job.pbtxt"));
+}
+
+TEST(LoadJobConfigTest, ReadsAFileAndNamesItInErrors) {
+  std::string dir = ::testing::TempDir();
+  if (dir.empty() || dir.back() != '/') dir += '/';
+  const std::string good = dir + "job_config_test_" + std::to_string(getpid()) + "_good.pbtxt";
+  const std::string bad = dir + "job_config_test_" + std::to_string(getpid()) + "_bad.pbtxt";
+  std::ofstream(good) << "training { epochs: 3 }\n";
+  std::ofstream(bad) << "\ntraining { epoch: 3 }\n";
+
+  auto loaded = LoadJobConfig(good);
+  auto refused = LoadJobConfig(bad);
+  std::remove(good.c_str());
+  std::remove(bad.c_str());
+
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->training().epochs(), 3);
+  EXPECT_THAT(refused.status().message(), StartsWith(bad + ":2:"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("\"epoch\""));
+}
+
+TEST(ValidateJobConfigTest, AcceptsDefaultsWithATrainingFile) {
+  Status s = ValidateJobConfig(Parse(kMinimalConfig));
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(ValidateJobConfigTest, RequiresATrainingFile) {
+  Status s = ValidateJobConfig(Parse(""));
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("data.train"));
+}
+
+TEST(ValidateJobConfigTest, RejectsZeroEpochsNamingTheField) {
+  Status s = ValidateMinimalPlus("training { epochs: 0 }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("training.epochs must be at least 1, got 0"));
+}
+
+TEST(ValidateJobConfigTest, RejectsZeroEmbeddingDimNamingTheField) {
+  Status s = ValidateMinimalPlus("model { embedding_dim: 0 }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("model.embedding_dim"));
+  EXPECT_THAT(s.message(), HasSubstr("got 0"));
+}
+
+TEST(ValidateJobConfigTest, RejectsNegativeSparseLearningRateNamingTheField) {
+  Status s = ValidateMinimalPlus("training { sparse_optimizer { learning_rate: -0.1 } }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("training.sparse_optimizer.learning_rate"));
+}
+
+TEST(ValidateJobConfigTest, RejectsNegativeDenseLearningRateNamingTheField) {
+  Status s = ValidateMinimalPlus("training { dense_optimizer { learning_rate: -0.1 } }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("training.dense_optimizer.learning_rate"));
+}
+
+TEST(ValidateJobConfigTest, RejectsANonPositiveHiddenLayerNamingItsIndex) {
+  Status s = ValidateMinimalPlus("model { mlp_hidden: 64 mlp_hidden: 0 }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("model.mlp_hidden[1]"));
+}
+
+TEST(ToModelSpecTest, MapsEachModelKind) {
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: LR }")).kind, model::ModelKind::kLogisticRegression);
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: FM }")).kind, model::ModelKind::kFactorizationMachine);
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: DEEPFM }")).kind, model::ModelKind::kDeepFM);
+}
+
+TEST(ToModelSpecTest, MapsEachActivation) {
+  EXPECT_EQ(ToModelSpec(Parse("model { activation: RELU }")).activation,
+            model::ActivationKind::kRelu);
+  EXPECT_EQ(ToModelSpec(Parse("model { activation: TANH }")).activation,
+            model::ActivationKind::kTanh);
+  EXPECT_EQ(ToModelSpec(Parse("model { activation: SIGMOID }")).activation,
+            model::ActivationKind::kSigmoid);
+}
+
+TEST(ToModelSpecTest, CopiesSizesForTheCriteoLayout) {
+  model::ModelSpec spec = ToModelSpec(Parse("model { embedding_dim: 8 init_std: 0.05 }"));
+  EXPECT_EQ(spec.num_fields, 26);
+  EXPECT_EQ(spec.num_dense, 13);
+  EXPECT_EQ(spec.embedding_dim, 8);
+  EXPECT_FLOAT_EQ(spec.init_std, 0.05f);
+}
+
+TEST(ToModelSpecTest, GivenHiddenLayersReplaceTheDefault) {
+  model::ModelSpec spec = ToModelSpec(Parse("model { mlp_hidden: 64 mlp_hidden: 32 }"));
+  EXPECT_THAT(spec.mlp_hidden, ElementsAre(64, 32));
+}
+
+TEST(ToModelSpecTest, EmptyHiddenLayersKeepTheDefault) {
+  model::ModelSpec spec = ToModelSpec(Parse(""));
+  EXPECT_THAT(spec.mlp_hidden, ElementsAre(400, 400, 400));
+}
+
+TEST(ToOptimizerOptionsTest, MapsEachKind) {
+  using Kind = ps::OptimizerOptions::Kind;
+  pb::OptimizerConfig c;
+  c.set_kind(pb::SGD);
+  EXPECT_EQ(ToOptimizerOptions(c).kind, Kind::kSgd);
+  c.set_kind(pb::ADAGRAD);
+  EXPECT_EQ(ToOptimizerOptions(c).kind, Kind::kAdagrad);
+  c.set_kind(pb::ADAM);
+  EXPECT_EQ(ToOptimizerOptions(c).kind, Kind::kAdam);
+}
+
+TEST(ToOptimizerOptionsTest, CopiesEveryHyperparameter) {
+  pb::OptimizerConfig c;
+  c.set_learning_rate(0.25f);
+  c.set_beta1(0.5f);
+  c.set_beta2(0.75f);
+  c.set_epsilon(1e-6f);
+  c.set_initial_accumulator(0.125f);
+  c.set_l2(0.0625f);
+
+  ps::OptimizerOptions o = ToOptimizerOptions(c);
+
+  EXPECT_FLOAT_EQ(o.learning_rate, 0.25f);
+  EXPECT_FLOAT_EQ(o.beta1, 0.5f);
+  EXPECT_FLOAT_EQ(o.beta2, 0.75f);
+  EXPECT_FLOAT_EQ(o.epsilon, 1e-6f);
+  EXPECT_FLOAT_EQ(o.initial_accumulator, 0.125f);
+  EXPECT_FLOAT_EQ(o.l2, 0.0625f);
+}
+
+}  // namespace
+}  // namespace tessera::cmd
