@@ -64,19 +64,31 @@ size_t SparseTable::FindSlot(uint64_t key) const {
 
 uint32_t SparseTable::FindRow(uint64_t key) const { return slots_[FindSlot(key)].row; }
 
-uint32_t SparseTable::FindOrInsert(uint64_t key) {
+uint32_t SparseTable::FindOrCreate(uint64_t key) {
+  bool appended = false;
+  const uint32_t row = FindOrAppend(key, &appended);
+  if (appended) {
+    float* data = RowData(row);
+    FillInitialRow(options_.init, options_.seed, options_.table_id, key,
+                   std::span<float>(data, options_.dim));
+    InitOptimizerState(options_.optimizer, options_.dim, data + options_.dim);
+  }
+  return row;
+}
+
+uint32_t SparseTable::FindOrAppend(uint64_t key, bool* appended) {
   size_t i = FindSlot(key);
-  if (slots_[i].row != kNoRow) return slots_[i].row;
+  *appended = slots_[i].row == kNoRow;
+  if (!*appended) return slots_[i].row;
   if (OverLoad(size_ + 1, slots_.size())) {
     GrowMap();
     i = FindSlot(key);
   }
-  uint32_t row = AppendRow(key);
-  slots_[i] = Slot{key, row};
-  return row;
+  slots_[i] = Slot{key, AppendRow()};
+  return slots_[i].row;
 }
 
-uint32_t SparseTable::AppendRow(uint64_t key) {
+uint32_t SparseTable::AppendRow() {
   CHECK_LT(size_, size_t{kNoRow}) << "sparse table " << options_.table_id
                                   << " is full: 2^32 - 1 rows";
   const uint32_t row = static_cast<uint32_t>(size_);
@@ -84,10 +96,6 @@ uint32_t SparseTable::AppendRow(uint64_t key) {
     pages_.push_back(std::make_unique_for_overwrite<float[]>(PageFloats()));
   }
   ++size_;
-  float* data = RowData(row);
-  FillInitialRow(options_.init, options_.seed, options_.table_id, key,
-                 std::span<float>(data, options_.dim));
-  InitOptimizerState(options_.optimizer, options_.dim, data + options_.dim);
   return row;
 }
 
@@ -104,7 +112,7 @@ void SparseTable::Pull(std::span<const uint64_t> keys, std::span<float> out) {
   const int dim = options_.dim;
   CHECK_EQ(out.size(), keys.size() * dim);
   for (size_t i = 0; i < keys.size(); ++i) {
-    std::memcpy(out.data() + i * dim, RowData(FindOrInsert(keys[i])), dim * sizeof(float));
+    std::memcpy(out.data() + i * dim, RowData(FindOrCreate(keys[i])), dim * sizeof(float));
   }
 }
 
@@ -129,7 +137,7 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   if (keys.empty()) return;
   const PreparedStep prepared = PrepareStep(options_.optimizer, step);
   for (size_t i = 0; i < keys.size(); ++i) {
-    float* row = RowData(FindOrInsert(keys[i]));
+    float* row = RowData(FindOrCreate(keys[i]));
     ApplyUpdate(prepared, dim, row, row + dim, grads.data() + i * dim);
   }
 }
@@ -159,7 +167,8 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
                                    std::to_string(dim));
   }
   for (size_t i = 0; i < keys.size(); ++i) {
-    float* row = RowData(FindOrInsert(keys[i]));
+    bool appended = false;  // every value is set below: no initial values needed
+    float* row = RowData(FindOrAppend(keys[i], &appended));
     std::memcpy(row, weights.data() + i * dim, dim * sizeof(float));
     InitOptimizerState(options_.optimizer, dim, row + dim);
   }

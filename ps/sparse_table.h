@@ -89,9 +89,11 @@ class SparseTable {
   // The row of key, or kNoRow.
   uint32_t FindRow(uint64_t key) const;
   // The row of key, created with initial values when missing.
-  uint32_t FindOrInsert(uint64_t key);
-  // Appends a row to the arena and returns its index.
-  uint32_t AppendRow(uint64_t key);
+  uint32_t FindOrCreate(uint64_t key);
+  // The row of key; when missing, appends one with unset values and sets *appended.
+  uint32_t FindOrAppend(uint64_t key, bool* appended);
+  // Appends a row with unset values to the arena and returns its index.
+  uint32_t AppendRow();
   // Doubles the map capacity, reinserting every slot.
   void GrowMap();
   size_t PageFloats() const { return static_cast<size_t>(row_floats_) << page_rows_log2_; }

@@ -216,7 +216,7 @@ TEST(SparseTableTest, MemoryPerRowIsCloseToThePayload) {
   const double payload = static_cast<double>(n) * dim * 3 * sizeof(float);  // w, m, v
   const double bytes = static_cast<double>(table.MemoryBytes());
   EXPECT_GE(bytes, payload);
-  EXPECT_LT(bytes, 1.4 * payload) << bytes / n << " bytes per row";
+  EXPECT_LT(bytes, 1.2 * payload) << bytes / n << " bytes per row";
 }
 
 TEST(SparseTableTest, ValidateRejectsBadOptions) {
