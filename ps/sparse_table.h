@@ -10,7 +10,8 @@
 // live in an arena of fixed-size pages of contiguous [weights | optimizer state]
 // floats. Pages, not one vector, so that growth never copies the rows nor needs
 // twice their memory for a moment; only the map (12 bytes a slot) is rehashed.
-// No per-row metadata.
+// No per-row metadata. At dim 16 with Adam (192 payload bytes a row) the whole table
+// is 1.08x to 1.16x its payload, depending on where the map is in its doubling.
 //
 // Thread-safety: none. One thread owns a table (the server's slot-owning thread);
 // const methods may run concurrently with each other only.
@@ -48,7 +49,8 @@ class SparseTable {
   SparseTable& operator=(const SparseTable&) = delete;
 
   // Copies the weights of each key into out (row-major, keys.size() x dim), creating
-  // missing rows with their initial values.
+  // missing rows with their initial values. Callers size out (and grads below) from
+  // keys; a mismatch is a programmer error (CHECK), so check bytes from the network first.
   void Pull(std::span<const uint64_t> keys, std::span<float> out);
 
   // Like Pull, but inserts nothing: a missing row reads as its initial value. For
@@ -90,7 +92,7 @@ class SparseTable {
   uint32_t FindRow(uint64_t key) const;
   // The row of key, created with initial values when missing.
   uint32_t FindOrCreate(uint64_t key);
-  // The row of key; when missing, appends one with unset values and sets *appended.
+  // The row of key; when missing, appends one with unset values. *appended says which.
   uint32_t FindOrAppend(uint64_t key, bool* appended);
   // Appends a row with unset values to the arena and returns its index.
   uint32_t AppendRow();
