@@ -84,7 +84,7 @@ TEST_F(ErrorTest, ARankThatFailsToStartEndsTheJob) {
   std::string job = " --config " + dir_ + "/job.pbtxt --connect_timeout_ms 5000";
   WriteFile(dir_ + "/job.pbtxt", JobText(dir_ + "/train.tsv"));
   std::string root = getuid() == 0 ? " --allow-run-as-root" : "";
-  CommandResult r = Run("mpirun --oversubscribe --mca pml ob1 --mca btl self,vader" + root +
+  CommandResult r = Run("mpirun --stdin none --oversubscribe --mca pml ob1 --mca btl self,vader" + root +
                             " -np 1 " + TesseraBin() + " scheduler" + job + " : -np 1 " +
                             TesseraBin() + " server" + job + " : -np 1 " + TesseraBin() +
                             " worker --config /nonexistent.pbtxt",

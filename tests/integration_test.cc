@@ -95,7 +95,7 @@ TEST_F(TrainingTest, MpmdLaunchWithNamedRolesTrains) {
   std::string dir = MakeTempDir("mpmd");
   WriteFile(dir + "/job.pbtxt", Config("kind: LR", dir + "/model"));
   std::string job = " --config " + dir + "/job.pbtxt";
-  std::string common = " --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader ";
+  std::string common = " --stdin none --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader ";
   std::string root = getuid() == 0 ? " --allow-run-as-root " : " ";
   CommandResult r = Run("mpirun" + common + root + "-np 1 " + TesseraBin() + " scheduler" + job +
                         " : -np 2 " + TesseraBin() + " server" + job + " : -np 2 " +

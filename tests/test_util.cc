@@ -15,7 +15,8 @@ CommandResult Run(const std::string& command, int timeout_s) {
   CommandResult result;
   std::string tmp = MakeTempDir("cmd") + "/command.sh";
   WriteFile(tmp, command + "\n");
-  std::string full = "timeout -k 5 " + std::to_string(timeout_s) + " bash " + tmp + " 2>&1";
+  std::string full =
+      "timeout -k 5 " + std::to_string(timeout_s) + " bash " + tmp + " </dev/null 2>&1";
   auto start = std::chrono::steady_clock::now();
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) return result;
