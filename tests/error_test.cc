@@ -14,11 +14,11 @@ class ErrorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("err");
-    CommandResult gen = Run(TesseraBin() + " gen-data --out " + dir_ +
+    CommandResult gen = RunCommand(TesseraBin() + " gen-data --out " + dir_ +
                             " --train_lines 5000 --validation_lines 1000");
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
   }
-  void TearDown() override { Run("rm -rf " + dir_); }
+  void TearDown() override { RunCommand("rm -rf " + dir_); }
 
   std::string JobText(const std::string& train, const std::string& extra = "") {
     return "data { train: \"" + train + "\" validation: \"" + dir_ + "/validation.tsv\" }\n" +
@@ -31,9 +31,9 @@ class ErrorTest : public ::testing::Test {
 TEST_F(ErrorTest, MalformedLineIsSkippedAndReportedWithFileAndLine) {
   // Line 1235 gets a word where a label belongs; the rest of the file is intact.
   std::string bad = dir_ + "/bad.tsv";
-  Run("awk 'NR==1235 {print \"oops\\t\" $0; next} {print}' " + dir_ + "/train.tsv > " + bad);
+  RunCommand("awk 'NR==1235 {print \"oops\\t\" $0; next} {print}' " + dir_ + "/train.tsv > " + bad);
   WriteFile(dir_ + "/job.pbtxt", JobText(bad));
-  CommandResult r = Run(TesseraRun() + " --servers 1 --workers 2 -- train --config " + dir_ +
+  CommandResult r = RunCommand(TesseraRun() + " --servers 1 --workers 2 -- train --config " + dir_ +
                         "/job.pbtxt");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find(bad + ":1235:"), std::string::npos) << r.output;
@@ -44,9 +44,9 @@ TEST_F(ErrorTest, MalformedLineIsSkippedAndReportedWithFileAndLine) {
 
 TEST_F(ErrorTest, TooManyMalformedLinesAbortTheJobWithAReason) {
   std::string bad = dir_ + "/bad.tsv";
-  Run("awk 'NR%10==0 {print \"x\"; next} {print}' " + dir_ + "/train.tsv > " + bad);
+  RunCommand("awk 'NR%10==0 {print \"x\"; next} {print}' " + dir_ + "/train.tsv > " + bad);
   WriteFile(dir_ + "/job.pbtxt", JobText(bad));
-  CommandResult r = Run(TesseraRun() + " --servers 1 --workers 1 -- train --config " + dir_ +
+  CommandResult r = RunCommand(TesseraRun() + " --servers 1 --workers 1 -- train --config " + dir_ +
                         "/job.pbtxt");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("max_bad_line_ratio"), std::string::npos) << r.output;
@@ -55,7 +55,7 @@ TEST_F(ErrorTest, TooManyMalformedLinesAbortTheJobWithAReason) {
 TEST_F(ErrorTest, UnknownConfigFieldNamesFileLineAndField) {
   std::string config = dir_ + "/job.pbtxt";
   WriteFile(config, JobText(dir_ + "/train.tsv", "training {\n  epoch: 3\n}\n"));
-  CommandResult r = Run(TesseraRun() + " --servers 1 --workers 1 -- train --config " + config);
+  CommandResult r = RunCommand(TesseraRun() + " --servers 1 --workers 1 -- train --config " + config);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find(config + ":5:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("no field named \"epoch\""), std::string::npos) << r.output;
@@ -64,14 +64,14 @@ TEST_F(ErrorTest, UnknownConfigFieldNamesFileLineAndField) {
 TEST_F(ErrorTest, BadConfigValueNamesTheField) {
   std::string config = dir_ + "/job.pbtxt";
   WriteFile(config, JobText(dir_ + "/train.tsv", "model { embedding_dim: 0 }\n"));
-  CommandResult r = Run(TesseraBin() + " train --config " + config);
+  CommandResult r = RunCommand(TesseraBin() + " train --config " + config);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("model.embedding_dim"), std::string::npos) << r.output;
 }
 
 TEST_F(ErrorTest, UnreachableServerIsNamedAndTheJobEnds) {
   WriteFile(dir_ + "/job.pbtxt", JobText(dir_ + "/train.tsv"));
-  CommandResult r = Run(TesseraRun() + " --servers 2 --workers 1 -- train --config " + dir_ +
+  CommandResult r = RunCommand(TesseraRun() + " --servers 2 --workers 1 -- train --config " + dir_ +
                             "/job.pbtxt --connect_timeout_ms 2000 --fault_unreachable_server 1",
                         120);
   EXPECT_NE(r.exit_code, 0);
@@ -84,7 +84,7 @@ TEST_F(ErrorTest, ARankThatFailsToStartEndsTheJob) {
   std::string job = " --config " + dir_ + "/job.pbtxt --connect_timeout_ms 5000";
   WriteFile(dir_ + "/job.pbtxt", JobText(dir_ + "/train.tsv"));
   std::string root = getuid() == 0 ? " --allow-run-as-root" : "";
-  CommandResult r = Run("mpirun --stdin none --oversubscribe --mca pml ob1 --mca btl self,vader" + root +
+  CommandResult r = RunCommand("mpirun --stdin none --oversubscribe --mca pml ob1 --mca btl self,vader" + root +
                             " -np 1 " + TesseraBin() + " scheduler" + job + " : -np 1 " +
                             TesseraBin() + " server" + job + " : -np 1 " + TesseraBin() +
                             " worker --config /nonexistent.pbtxt",
@@ -96,7 +96,7 @@ TEST_F(ErrorTest, ARankThatFailsToStartEndsTheJob) {
 
 TEST_F(ErrorTest, MissingTrainingFileIsNamed) {
   WriteFile(dir_ + "/job.pbtxt", JobText(dir_ + "/no-such-file.tsv"));
-  CommandResult r = Run(TesseraRun() + " --servers 1 --workers 1 -- train --config " + dir_ +
+  CommandResult r = RunCommand(TesseraRun() + " --servers 1 --workers 1 -- train --config " + dir_ +
                         "/job.pbtxt", 120);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.exit_code, 124);

@@ -17,12 +17,12 @@ class TrainingTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     data_dir_ = new std::string(MakeTempDir("data"));
-    CommandResult gen = Run(TesseraBin() + " gen-data --out " + *data_dir_ +
+    CommandResult gen = RunCommand(TesseraBin() + " gen-data --out " + *data_dir_ +
                             " --train_lines 60000 --validation_lines 20000 --data_seed 7");
     ASSERT_EQ(gen.exit_code, 0) << gen.output;
   }
   static void TearDownTestSuite() {
-    Run("rm -rf " + *data_dir_);
+    RunCommand("rm -rf " + *data_dir_);
     delete data_dir_;
   }
 
@@ -40,7 +40,7 @@ class TrainingTest : public ::testing::Test {
 
   static CommandResult Train(const std::string& config_path, int servers, int workers,
                              const std::string& flags = "") {
-    return Run(TesseraRun() + " --servers " + std::to_string(servers) + " --workers " +
+    return RunCommand(TesseraRun() + " --servers " + std::to_string(servers) + " --workers " +
                std::to_string(workers) + " -- train --config " + config_path + " " + flags);
   }
 
@@ -62,13 +62,13 @@ TEST_F(TrainingTest, FmLearnsSavesAModelAndPredictAgrees) {
   EXPECT_EQ(JsonField(metrics, "validation_examples"), "20000");
   EXPECT_NE(r.output.find("Validation: AUC"), std::string::npos) << r.output;
 
-  CommandResult p = Run(TesseraBin() + " predict --model " + dir + "/model --data " +
+  CommandResult p = RunCommand(TesseraBin() + " predict --model " + dir + "/model --data " +
                         *data_dir_ + "/validation.tsv");
   ASSERT_EQ(p.exit_code, 0) << p.output;
   char expected[64];
   std::snprintf(expected, sizeof(expected), "AUC %.6f", auc);
   EXPECT_NE(p.output.find(expected), std::string::npos) << p.output << " vs " << expected;
-  Run("rm -rf " + dir);
+  RunCommand("rm -rf " + dir);
 }
 
 TEST_F(TrainingTest, BspGivesTheSameModelOnOneTwoAndFourServers) {
@@ -88,7 +88,7 @@ TEST_F(TrainingTest, BspGivesTheSameModelOnOneTwoAndFourServers) {
   // Bit-identical models: the AUC agrees to every printed digit (9 significant).
   EXPECT_EQ(aucs[0], aucs[1]);
   EXPECT_EQ(aucs[0], aucs[2]);
-  Run("rm -rf " + dir);
+  RunCommand("rm -rf " + dir);
 }
 
 TEST_F(TrainingTest, MpmdLaunchWithNamedRolesTrains) {
@@ -97,13 +97,13 @@ TEST_F(TrainingTest, MpmdLaunchWithNamedRolesTrains) {
   std::string job = " --config " + dir + "/job.pbtxt";
   std::string common = " --stdin none --oversubscribe --bind-to none --mca pml ob1 --mca btl self,vader ";
   std::string root = getuid() == 0 ? " --allow-run-as-root " : " ";
-  CommandResult r = Run("mpirun" + common + root + "-np 1 " + TesseraBin() + " scheduler" + job +
+  CommandResult r = RunCommand("mpirun" + common + root + "-np 1 " + TesseraBin() + " scheduler" + job +
                         " : -np 2 " + TesseraBin() + " server" + job + " : -np 2 " +
                         TesseraBin() + " worker" + job);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   double auc = std::atof(JsonField(ReadFile(dir + "/model/metrics.jsonl"), "auc").c_str());
   EXPECT_GT(auc, 0.65);
-  Run("rm -rf " + dir);
+  RunCommand("rm -rf " + dir);
 }
 
 TEST_F(TrainingTest, TwoEpochsWriteOneMetricsLineEach) {
@@ -114,7 +114,7 @@ TEST_F(TrainingTest, TwoEpochsWriteOneMetricsLineEach) {
   std::string metrics = ReadFile(dir + "/model/metrics.jsonl");
   EXPECT_NE(metrics.find("\"epoch\": 1,"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\"epoch\": 2,"), std::string::npos) << metrics;
-  Run("rm -rf " + dir);
+  RunCommand("rm -rf " + dir);
 }
 
 // The real Criteo sample (../shared/data/criteo-sample): parts 0-2 train, part 3
@@ -131,14 +131,14 @@ TEST(CriteoSampleTest, LogisticRegressionLearnsRealClicks) {
                 "training { epochs: 1 sparse_optimizer { kind: ADAGRAD learning_rate: 0.05 }\n"
                 "  dense_optimizer { kind: ADAGRAD learning_rate: 0.05 } }\n"
                 "output { model_dir: \"" + dir + "/model\" }\n");
-  CommandResult r = Run(TesseraRun() + " --servers 2 --workers 2 -- train --config " + dir +
+  CommandResult r = RunCommand(TesseraRun() + " --servers 2 --workers 2 -- train --config " + dir +
                         "/job.pbtxt");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::string metrics = ReadFile(dir + "/model/metrics.jsonl");
   EXPECT_EQ(JsonField(metrics, "train_examples"), "102855");
   EXPECT_EQ(JsonField(metrics, "validation_examples"), "34284");
   EXPECT_GT(std::atof(JsonField(metrics, "auc").c_str()), 0.70) << metrics;
-  Run("rm -rf " + dir);
+  RunCommand("rm -rf " + dir);
 }
 
 }  // namespace

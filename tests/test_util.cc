@@ -11,7 +11,7 @@
 
 namespace tessera::testing {
 
-CommandResult Run(const std::string& command, int timeout_s) {
+CommandResult RunCommand(const std::string& command, int timeout_s) {
   CommandResult result;
   std::string tmp = MakeTempDir("cmd") + "/command.sh";
   WriteFile(tmp, command + "\n");

@@ -13,7 +13,7 @@ struct CommandResult {
 };
 
 // Runs `command` under bash with a hard time limit (timeout -k 5).
-CommandResult Run(const std::string& command, int timeout_s = 300);
+CommandResult RunCommand(const std::string& command, int timeout_s = 300);
 
 // A fresh directory under the system temp dir.
 std::string MakeTempDir(const std::string& prefix);
