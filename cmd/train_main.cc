@@ -38,10 +38,11 @@ DEFINE_int32(fault_unreachable_server, -1,
 namespace tessera::cmd {
 namespace {
 
-// Where a config error is printed from: once, by rank 0 (or outside mpirun).
-bool IsFirstRank() {
+// Whether this rank prints a config error. With roles by rank every rank reads the
+// same config, so rank 0 alone speaks; in an MPMD launch each role may have its own.
+bool ReportsConfigErrors(TrainRole role) {
   const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
-  return rank == nullptr || std::string(rank) == "0";
+  return role != TrainRole::kByRank || rank == nullptr || std::string(rank) == "0";
 }
 
 StatusOr<pb::JobConfig> LoadConfigWithFlags() {
@@ -224,7 +225,11 @@ Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime
 int RunTrain(TrainRole role) {
   StatusOr<pb::JobConfig> config = LoadConfigWithFlags();
   if (!config.ok()) {
-    if (IsFirstRank()) std::cerr << "tessera: " << config.status().ToString() << std::endl;
+    if (ReportsConfigErrors(role)) {
+      const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+      std::cerr << "tessera" << (rank ? std::string(" (rank ") + rank + ")" : std::string()) << ": "
+                << config.status().ToString() << std::endl;
+    }
     return 2;
   }
   StatusOr<std::unique_ptr<net::MpiRuntime>> mpi = net::MpiRuntime::Init(nullptr, nullptr);

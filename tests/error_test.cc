@@ -63,10 +63,10 @@ TEST_F(ErrorTest, UnknownConfigFieldNamesFileLineAndField) {
 
 TEST_F(ErrorTest, BadConfigValueNamesTheField) {
   std::string config = dir_ + "/job.pbtxt";
-  WriteFile(config, JobText(dir_ + "/train.tsv", "model { embedding_dim: 0 }\n"));
+  WriteFile(config, JobText(dir_ + "/train.tsv", "training { epochs: 0 }\n"));
   CommandResult r = RunCommand(TesseraBin() + " train --config " + config);
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("model.embedding_dim"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("training.epochs must be at least 1"), std::string::npos) << r.output;
 }
 
 TEST_F(ErrorTest, UnreachableServerIsNamedAndTheJobEnds) {
