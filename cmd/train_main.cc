@@ -114,6 +114,7 @@ struct RankContext {
   zmq::context_t* zmq = nullptr;
   net::Router* router = nullptr;  // scheduler and servers
   const net::NodeTable* nodes = nullptr;
+  net::MpiRuntime* mpi = nullptr;
 };
 
 Status RunScheduler(const RankContext& c, const model::Model& model) {
@@ -129,7 +130,8 @@ Status RunScheduler(const RankContext& c, const model::Model& model) {
   options.job_id = std::to_string(std::random_device{}());
   scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
                          &std::cerr);
-  return s.Run();
+  RETURN_IF_ERROR(s.Run());
+  return c.mpi->Barrier();  // before any socket closes: see MpiRuntime::Barrier
 }
 
 Status RunServer(const RankContext& c, const model::Model& model) {
@@ -149,7 +151,8 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   // No wait for the WELCOME: workers check they reach this server (PING) before they
   // say HELLO, so the server must already be serving.
   RETURN_IF_ERROR(SayHello(scheduler.get(), c.rank));
-  return server.Run();
+  RETURN_IF_ERROR(server.Run());
+  return c.mpi->Barrier();
 }
 
 Status RunWorker(const RankContext& c, model::Model* model) {
@@ -180,7 +183,8 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   wo.timeout_ms = cluster.timeout_ms();
   worker::Worker w(wo, model, &client, scheduler.get(),
                    [] { return std::make_unique<io::CriteoParser>(); });
-  return w.Run();
+  RETURN_IF_ERROR(w.Run());
+  return c.mpi->Barrier();
 }
 
 Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime* mpi,
@@ -212,7 +216,7 @@ Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime
   }
   ASSIGN_OR_RETURN(net::NodeTable nodes, net::NodeTable::Build(std::move(infos)));
   *who = nodes.Describe(rank);
-  RankContext c{config, rank, &context, router.get(), &nodes};
+  RankContext c{config, rank, &context, router.get(), &nodes, mpi};
   switch (role) {
     case pb::SCHEDULER: return RunScheduler(c, *model);
     case pb::SERVER: return RunServer(c, *model);

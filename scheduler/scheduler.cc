@@ -264,6 +264,9 @@ void Scheduler::AddProgress(const pb::ChunkRequest& r) {
 
 Status Scheduler::HandleChunkRequest(const std::string& peer, int worker,
                                      const pb::ChunkRequest& r) {
+  VLOG(1) << "from " << peer << ": request epoch " << r.epoch()
+          << (r.validation() ? " validation" : " training") << "; scheduler epoch " << epoch_
+          << " phase " << static_cast<int>(phase_);
   HeldRequest held{peer, worker, r};
   ASSIGN_OR_RETURN(bool served, TryServe(held));
   if (!served) held_.push_back(std::move(held));
@@ -271,6 +274,8 @@ Status Scheduler::HandleChunkRequest(const std::string& peer, int worker,
 }
 
 Status Scheduler::ReplyChunk(const std::string& peer, const pb::Chunk& chunk) {
+  VLOG(1) << "to " << peer << ": " << pb::Chunk::Status_Name(chunk.status()) << " epoch "
+          << chunk.epoch() << " " << chunk.path() << "@" << chunk.offset();
   net::Message m;
   m.header.set_kind(pb::CHUNK);
   m.header.set_request_id(next_request_id_++);

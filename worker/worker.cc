@@ -72,6 +72,7 @@ StatusOr<pb::Chunk> Worker::RequestChunk(int epoch, bool validation) {
   m.header.set_request_id(next_request_id_++);
   m.frames.push_back(net::FrameFromProto(request));
   RETURN_IF_ERROR(scheduler_->Send(std::move(m)));
+  VLOG(1) << "rank " << options_.rank << " asks epoch " << epoch << (validation ? " val" : " train");
   net::Message reply;
   RETURN_IF_ERROR(scheduler_->ReceiveOrTimeout(&reply, options_.timeout_ms,
                                                std::string("a request for a ") +
@@ -86,6 +87,8 @@ StatusOr<pb::Chunk> Worker::RequestChunk(int epoch, bool validation) {
   }
   pb::Chunk chunk;
   RETURN_IF_ERROR(net::ParseBody(reply, 0, &chunk));
+  VLOG(1) << "rank " << options_.rank << " got " << pb::Chunk::Status_Name(chunk.status())
+          << " epoch " << chunk.epoch();
   return chunk;
 }
 
