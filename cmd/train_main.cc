@@ -75,7 +75,9 @@ StatusOr<pb::Role> RoleOf(TrainRole role, int rank, int size) {
   if (size < servers + 2) {
     return Status::InvalidArgument("the job has " + std::to_string(size) +
                                    " ranks: it needs 1 scheduler, " + std::to_string(servers) +
-                                   " server(s) (--servers) and at least 1 worker");
+                                   " server(s) (--servers) and at least 1 worker; start it with "
+                                   "mpirun, e.g. launch/tessera-run --servers 1 --workers 1 -- "
+                                   "train --config JOB.pbtxt");
   }
   if (rank == 0) return pb::SCHEDULER;
   return rank <= servers ? pb::SERVER : pb::WORKER;
