@@ -156,23 +156,29 @@ double NormalFromHash(uint64_t h) {
 }
 
 // Walker's alias method (Vose's construction): O(1) samples from a discrete
-// distribution, one 64-bit random number each.
+// distribution, one 64-bit random number each. A sample is split in two (Slot, then
+// Resolve) so that a caller can prefetch the slot of a large table first.
 class AliasTable {
  public:
   explicit AliasTable(const std::vector<double>& weights);
-  uint32_t Sample(uint64_t r) const {
-    const uint32_t i = static_cast<uint32_t>(((r >> 32) * size_) >> 32);
-    return static_cast<uint32_t>(r) < threshold_[i] ? i : alias_[i];
+  uint32_t Slot(uint64_t r) const { return static_cast<uint32_t>(((r >> 32) * size_) >> 32); }
+  void Prefetch(uint32_t slot) const { __builtin_prefetch(&slots_[slot]); }
+  uint32_t Resolve(uint32_t slot, uint64_t r) const {
+    return static_cast<uint32_t>(r) < slots_[slot].threshold ? slot : slots_[slot].alias;
   }
+  uint32_t Sample(uint64_t r) const { return Resolve(Slot(r), r); }
 
  private:
+  struct Entry {
+    uint32_t threshold;  // keep the slot when the low 32 bits are below this
+    uint32_t alias;
+  };
   uint64_t size_;
-  std::vector<uint32_t> threshold_;  // keep i when the low 32 bits are below this
-  std::vector<uint32_t> alias_;
+  std::vector<Entry> slots_;
 };
 
 AliasTable::AliasTable(const std::vector<double>& weights)
-    : size_(weights.size()), threshold_(weights.size()), alias_(weights.size()) {
+    : size_(weights.size()), slots_(weights.size()) {
   double total = 0;
   for (double w : weights) total += w;
   std::vector<double> scaled(weights.size());
@@ -184,8 +190,7 @@ AliasTable::AliasTable(const std::vector<double>& weights)
   while (!small.empty() && !large.empty()) {
     const uint32_t s = small.back(), l = large.back();
     small.pop_back();
-    threshold_[s] = static_cast<uint32_t>(scaled[s] * 0x1.0p32);
-    alias_[s] = l;
+    slots_[s] = {static_cast<uint32_t>(scaled[s] * 0x1.0p32), l};
     scaled[l] -= 1.0 - scaled[s];
     if (scaled[l] < 1.0) {
       large.pop_back();
@@ -193,8 +198,8 @@ AliasTable::AliasTable(const std::vector<double>& weights)
     }
   }
   // What is left has probability 1 up to rounding.
-  for (uint32_t i : small) threshold_[i] = UINT32_MAX, alias_[i] = i;
-  for (uint32_t i : large) threshold_[i] = UINT32_MAX, alias_[i] = i;
+  for (uint32_t i : small) slots_[i] = {UINT32_MAX, i};
+  for (uint32_t i : large) slots_[i] = {UINT32_MAX, i};
 }
 
 AliasTable ZipfTable(uint32_t n, double exponent) {
@@ -264,10 +269,18 @@ void Teacher::SampleFeatures(Rng* rng, Example* ex) const {
                                                     (r & ((uint64_t{1} << (bits - 1)) - 1)));
     if (d == 1 && rng->Bernoulli(kNegativeI2Rate)) ex->value[d] = -1 - static_cast<int64_t>(r % 3);
   }
+  // Draw every field's random numbers first and prefetch their alias slots: the large
+  // tables do not fit in cache, and the misses then overlap.
+  std::array<uint64_t, kNumFields> r;
+  std::array<uint32_t, kNumFields> slot;
   for (int f = 0; f < kNumFields; ++f) {
-    const bool missing = rng->Bernoulli(kFields[f].missing_rate);
-    const uint32_t rank = ids_[f].Sample(rng->Next());
-    ex->rank[f] = missing ? kMissing : rank;
+    ex->rank[f] = rng->Bernoulli(kFields[f].missing_rate) ? kMissing : 0;
+    r[f] = rng->Next();
+    slot[f] = ids_[f].Slot(r[f]);
+    ids_[f].Prefetch(slot[f]);
+  }
+  for (int f = 0; f < kNumFields; ++f) {
+    if (ex->rank[f] != kMissing) ex->rank[f] = ids_[f].Resolve(slot[f], r[f]);
   }
 }
 
