@@ -19,9 +19,11 @@
 //
 // Deterministic: the same options give byte-identical files on any machine. Randomness
 // comes from xoshiro256** and splitmix64 seeded from `seed`, samplers are our own (alias
-// tables, integer arithmetic), and every output byte is a discrete choice; floating point
-// enters only through the label draw u < sigmoid(logit), where a last-bit difference of
-// exp() between C libraries would change a label with probability ~1e-16 per line.
+// tables, integer arithmetic), and every output byte is a discrete choice. Floating point
+// (libm's pow, log1p, tanh, exp) enters only the alias tables' thresholds and the label
+// draw u < sigmoid(logit): a last-bit difference between C libraries would change one
+// draw with a probability of about 2^-32, never the format.
+// Speed: about 2.2 s of one core per million lines (alias tables built in ~0.4 s).
 // The training and validation files come from the same teacher and from two different
 // example streams. Not thread-safe to share a call's arguments; otherwise stateless.
 #pragma once
