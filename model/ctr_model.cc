@@ -4,6 +4,9 @@
 #include <cmath>
 
 #include "common/hash.h"
+#include "model/cross_tower.h"
+#include "model/dlrm_tower.h"
+#include "model/mlp.h"
 
 namespace tessera::model {
 namespace {
@@ -11,13 +14,41 @@ namespace {
 // Random streams of the dense initial values ("dense" in ASCII, then a group
 // number), apart from any stream a sparse table draws from.
 constexpr uint64_t kQStream = uint64_t{0x64656e7365} << 16;
-constexpr uint64_t kMlpFirstStream = kQStream + 1;
+constexpr uint64_t kTowerFirstStream = kQStream + 1;
 
-std::vector<int> MlpSizes(const ModelSpec& spec) {
-  std::vector<int> sizes = {spec.num_fields * spec.embedding_dim + spec.num_dense};
-  sizes.insert(sizes.end(), spec.mlp_hidden.begin(), spec.mlp_hidden.end());
-  sizes.push_back(1);
-  return sizes;
+bool HasLinearPart(ModelKind kind) {
+  return kind == ModelKind::kLogisticRegression || kind == ModelKind::kFactorizationMachine ||
+         kind == ModelKind::kDeepFM || kind == ModelKind::kWideDeep;
+}
+
+bool HasPairwisePart(ModelKind kind) {
+  return kind == ModelKind::kFactorizationMachine || kind == ModelKind::kDeepFM;
+}
+
+// The deep part of `spec`'s kind over concat(embeddings, dense), or null.
+std::unique_ptr<Tower> MakeTower(const ModelSpec& spec) {
+  const int width = spec.num_fields * spec.embedding_dim + spec.num_dense;
+  switch (spec.kind) {
+    case ModelKind::kLogisticRegression:
+    case ModelKind::kFactorizationMachine:
+      return nullptr;
+    case ModelKind::kDeepFM:
+    case ModelKind::kMlp:
+    case ModelKind::kWideDeep: {
+      std::vector<int> sizes = {width};
+      sizes.insert(sizes.end(), spec.mlp_hidden.begin(), spec.mlp_hidden.end());
+      sizes.push_back(1);
+      return std::make_unique<Mlp>(sizes, spec.activation);
+    }
+    case ModelKind::kDlrm:
+      return std::make_unique<DlrmTower>(spec.num_fields, spec.embedding_dim, spec.num_dense,
+                                         spec.dlrm_bottom_mlp, spec.dlrm_top_mlp, spec.activation);
+    case ModelKind::kDcnV2:
+      return std::make_unique<CrossTower>(width, spec.cross_layers, spec.mlp_hidden,
+                                          spec.activation);
+  }
+  LOG(FATAL) << "unknown model kind " << static_cast<int>(spec.kind);
+  return nullptr;
 }
 
 float Sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
@@ -29,31 +60,31 @@ CtrModel::CtrModel(const ModelSpec& spec)
       num_dense_(spec.num_dense),
       k_(spec.kind == ModelKind::kLogisticRegression ? 0 : spec.embedding_dim),
       init_std_(spec.init_std),
-      pairwise_(spec.kind != ModelKind::kLogisticRegression) {
-  u_offset_ = 1;
-  q_offset_ = u_offset_ + num_dense_;
-  mlp_offset_ = q_offset_ + (pairwise_ ? int64_t{num_dense_} * k_ : 0);
-  dense_size_ = mlp_offset_;
-  if (spec.kind == ModelKind::kDeepFM) {
-    mlp_ = std::make_unique<Mlp>(MlpSizes(spec), spec.activation);
-    dense_size_ += mlp_->param_count();
-  }
+      linear_(HasLinearPart(spec.kind)),
+      pairwise_(HasPairwisePart(spec.kind)),
+      v_column_(linear_ ? 1 : 0),
+      tower_(MakeTower(spec)) {
+  u_offset_ = linear_ ? 1 : 0;
+  q_offset_ = u_offset_ + (linear_ ? num_dense_ : 0);
+  tower_offset_ = q_offset_ + (pairwise_ ? int64_t{num_dense_} * k_ : 0);
+  dense_size_ = tower_offset_ + (tower_ != nullptr ? tower_->param_count() : 0);
 }
 
 std::vector<ColumnInit> CtrModel::sparse_init() const {
-  std::vector<ColumnInit> init = {{0, 1, ColumnInit::Kind::kZero, 0.0f}};
-  if (k_ > 0) init.push_back({1, 1 + k_, ColumnInit::Kind::kNormal, init_std_});
+  std::vector<ColumnInit> init;
+  if (linear_) init.push_back({0, 1, ColumnInit::Kind::kZero, 0.0f});
+  if (k_ > 0) init.push_back({v_column_, v_column_ + k_, ColumnInit::Kind::kNormal, init_std_});
   return init;
 }
 
 std::vector<float> CtrModel::InitialDense(uint64_t seed) const {
   std::vector<float> dense(dense_size_, 0.0f);  // bias and u start at zero
-  for (int64_t i = q_offset_; i < mlp_offset_; ++i) {
+  for (int64_t i = q_offset_; i < tower_offset_; ++i) {
     dense[i] = static_cast<float>(init_std_ * NormalFromKey(seed, kQStream, 0, i - q_offset_));
   }
-  if (mlp_ != nullptr) {
-    mlp_->InitialParams(seed, kMlpFirstStream,
-                        std::span<float>(dense).subspan(mlp_offset_, mlp_->param_count()));
+  if (tower_ != nullptr) {
+    tower_->InitialParams(seed, kTowerFirstStream,
+                          std::span<float>(dense).subspan(tower_offset_, tower_->param_count()));
   }
   return dense;
 }
@@ -85,8 +116,8 @@ ConstStridedMatrixMap CtrModel::Embeddings() const {
 void CtrModel::GatherBags(const BatchView& batch, const ParamsView& params) {
   const int dim = sparse_dim();
   const int64_t num_rows = static_cast<int64_t>(params.sparse.size()) / dim;
-  const float bias = params.dense[0];
-  const int64_t width = int64_t{num_fields_} * k_ + (mlp_ != nullptr ? num_dense_ : 0);
+  const float bias = linear_ ? params.dense[0] : 0.0f;
+  const int64_t width = int64_t{num_fields_} * k_ + (tower_ != nullptr ? num_dense_ : 0);
   MatrixMap features = features_.Resize(batch.size, width);
   VectorMap logits = logits_.mutable_vector();
   for (int64_t b = 0; b < batch.size; ++b) {
@@ -101,13 +132,13 @@ void CtrModel::GatherBags(const BatchView& batch, const ParamsView& params) {
         const int32_t r = batch.rows[i];
         CHECK(0 <= r && r < num_rows) << "bag entry " << i << " names row " << r;
         const float* row = params.sparse.data() + int64_t{r} * dim;
-        w_sum += row[0];
-        for (int j = 0; j < k_; ++j) e[j] += row[1 + j];
+        if (linear_) w_sum += row[0];
+        for (int j = 0; j < k_; ++j) e[j] += row[v_column_ + j];
       }
     }
     logits[b] = bias + w_sum;
   }
-  if (mlp_ != nullptr && num_dense_ > 0) {
+  if (tower_ != nullptr && num_dense_ > 0) {
     features.rightCols(num_dense_) = MapMatrix(batch.dense, batch.size, num_dense_);
   }
 }
@@ -130,10 +161,10 @@ void CtrModel::Forward(const BatchView& batch, const ParamsView& params) {
   GatherBags(batch, params);
   ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
   VectorMap logits = logits_.mutable_vector();
-  logits.noalias() += dense * MapVector(params.dense.subspan(u_offset_, num_dense_));
-  if (pairwise_) AddPairwise(dense, params.dense.subspan(q_offset_, mlp_offset_ - q_offset_));
-  if (mlp_ != nullptr) {
-    logits += mlp_->Forward(features_.view(), params.dense.subspan(mlp_offset_)).col(0);
+  if (linear_) logits.noalias() += dense * MapVector(params.dense.subspan(u_offset_, num_dense_));
+  if (pairwise_) AddPairwise(dense, params.dense.subspan(q_offset_, tower_offset_ - q_offset_));
+  if (tower_ != nullptr) {
+    logits += tower_->Forward(features_.view(), params.dense.subspan(tower_offset_)).col(0);
   }
 }
 
@@ -196,8 +227,8 @@ void CtrModel::ScatterSparse(const BatchView& batch, std::span<float> grad_spars
       const int32_t end = batch.offsets[b * num_fields_ + f + 1];
       for (int32_t i = begin; i < end; ++i) {
         float* row = grad_sparse.data() + int64_t{batch.rows[i]} * dim;
-        row[0] += g[b];
-        for (int j = 0; j < k_; ++j) row[1 + j] += e[j];
+        if (linear_) row[0] += g[b];
+        for (int j = 0; j < k_; ++j) row[v_column_ + j] += e[j];
       }
     }
   }
@@ -215,19 +246,21 @@ double CtrModel::TrainStep(const BatchView& batch, const ParamsView& params,
   ConstVectorMap g = grad_logits_.vector();
   ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
   std::span<float> grad_dense(grads->dense);
-  grad_dense[0] = g.sum();
-  MapVector(grad_dense.subspan(u_offset_, num_dense_)).noalias() = dense.transpose() * g;
+  if (linear_) {
+    grad_dense[0] = g.sum();
+    MapVector(grad_dense.subspan(u_offset_, num_dense_)).noalias() = dense.transpose() * g;
+  }
   grad_embeddings_.Resize(batch.size, int64_t{num_fields_} * k_);
   if (pairwise_) {
-    BackwardPairwise(dense, params.dense.subspan(q_offset_, mlp_offset_ - q_offset_),
-                     grad_dense.subspan(q_offset_, mlp_offset_ - q_offset_));
+    BackwardPairwise(dense, params.dense.subspan(q_offset_, tower_offset_ - q_offset_),
+                     grad_dense.subspan(q_offset_, tower_offset_ - q_offset_));
   } else {
     grad_embeddings_.mutable_view().setZero();
   }
-  if (mlp_ != nullptr) {
-    mlp_->Backward(features_.view(), params.dense.subspan(mlp_offset_),
-                   ConstMatrixMap(g.data(), batch.size, 1), grad_dense.subspan(mlp_offset_),
-                   grad_embeddings_.mutable_view());
+  if (tower_ != nullptr) {
+    tower_->Backward(features_.view(), params.dense.subspan(tower_offset_),
+                     ConstMatrixMap(g.data(), batch.size, 1), grad_dense.subspan(tower_offset_),
+                     grad_embeddings_.mutable_view());
   }
   ScatterSparse(batch, grads->sparse);
   return loss;

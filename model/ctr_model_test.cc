@@ -1,7 +1,8 @@
 // CtrModel against a naive per-example reference of the documented formulas, and
-// its gradients against central finite differences, for LR, FM and DeepFM with
-// every activation. The batch has a multi-hot bag, empty bags, a row used by two
-// examples, a row repeated inside one bag and a row no example uses.
+// its gradients against central finite differences, for every kind (LR, FM,
+// DeepFM, MLP, Wide & Deep, DLRM, DCN-v2) and every activation. The batch has a
+// multi-hot bag, empty bags, a row used by two examples, a row repeated inside one
+// bag and a row no example uses.
 #include "model/ctr_model.h"
 
 #include <gtest/gtest.h>
@@ -71,6 +72,9 @@ ModelSpec Spec(ModelKind kind, ActivationKind activation = ActivationKind::kRelu
   spec.num_dense = kDense;
   spec.embedding_dim = kDim;
   spec.mlp_hidden = {5, 4};
+  spec.dlrm_bottom_mlp = {4};
+  spec.dlrm_top_mlp = {5};
+  spec.cross_layers = 2;
   spec.activation = activation;
   return spec;
 }
@@ -103,56 +107,129 @@ double Act(ActivationKind kind, double x) {
   return 0;
 }
 
+bool HasLinearPart(ModelKind kind) {
+  return kind == ModelKind::kLogisticRegression || kind == ModelKind::kFactorizationMachine ||
+         kind == ModelKind::kDeepFM || kind == ModelKind::kWideDeep;
+}
+
+// Fully connected layers of sizes `outs` on x, reading W [out x in] then b [out] per
+// layer from dense[*offset]; the activation follows every layer but the last, and
+// the last too when `activate_last`.
+std::vector<double> ReferenceMlp(std::vector<double> x, const std::vector<int>& outs,
+                                 ActivationKind activation, bool activate_last,
+                                 const std::vector<float>& dense, int64_t* offset) {
+  for (size_t l = 0; l < outs.size(); ++l) {
+    const int in = static_cast<int>(x.size()), out = outs[l];
+    std::vector<double> y(out);
+    for (int o = 0; o < out; ++o) {
+      double z = dense[*offset + int64_t{out} * in + o];
+      for (int i = 0; i < in; ++i) z += dense[*offset + int64_t{o} * in + i] * x[i];
+      y[o] = l + 1 < outs.size() || activate_last ? Act(activation, z) : z;
+    }
+    *offset += int64_t{out} * in + out;
+    x = y;
+  }
+  return x;
+}
+
+std::vector<int> Append(std::vector<int> sizes, int last) {
+  sizes.push_back(last);
+  return sizes;
+}
+
+// DLRM's tower, from dlrm_tower.h: bottom MLP, dot products of (z, e_1 .. e_F) in
+// torch.tril_indices order, top MLP.
+double ReferenceDlrm(const ModelSpec& spec, const std::vector<std::vector<double>>& embeddings,
+                     const std::vector<double>& x, const TestParams& p, int64_t* offset) {
+  std::vector<double> z = ReferenceMlp(x, Append(spec.dlrm_bottom_mlp, spec.embedding_dim),
+                                       spec.activation, true, p.dense, offset);
+  std::vector<std::vector<double>> t = {z};
+  t.insert(t.end(), embeddings.begin(), embeddings.end());
+  std::vector<double> top_input = z;
+  for (size_t i = 1; i < t.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      double dot = 0;
+      for (int c = 0; c < spec.embedding_dim; ++c) dot += t[i][c] * t[j][c];
+      top_input.push_back(dot);
+    }
+  }
+  return ReferenceMlp(top_input, Append(spec.dlrm_top_mlp, 1), spec.activation, false, p.dense,
+                      offset)[0];
+}
+
+// DCN-v2's tower, from cross_tower.h: x_{l+1} = x_0 * (W_l x_l + b_l) + x_l, a deep
+// MLP on x_0 in parallel, a linear layer on both.
+double ReferenceCross(const ModelSpec& spec, const std::vector<double>& x0, const TestParams& p,
+                      int64_t* offset) {
+  const int d = static_cast<int>(x0.size());
+  std::vector<double> x = x0;
+  for (int l = 0; l < spec.cross_layers; ++l) {
+    std::vector<double> u = ReferenceMlp(x, {d}, spec.activation, false, p.dense, offset);
+    for (int i = 0; i < d; ++i) x[i] += x0[i] * u[i];
+  }
+  std::vector<double> h = ReferenceMlp(x0, spec.mlp_hidden, spec.activation, true, p.dense, offset);
+  x.insert(x.end(), h.begin(), h.end());
+  return ReferenceMlp(x, {1}, spec.activation, false, p.dense, offset)[0];
+}
+
 // The logit of example b written straight from the formulas of ctr_model.h, in double.
 double ReferenceLogit(const ModelSpec& spec, const TestBatch& batch, const TestParams& p, int b) {
-  const bool lr = spec.kind == ModelKind::kLogisticRegression;
-  const int k = lr ? 0 : spec.embedding_dim, dim = 1 + k;
-  double logit = p.dense[0];
-  std::vector<std::vector<double>> vectors;  // e_b1..e_bF, then x_bd q_d
-  std::vector<double> mlp_input;
+  const bool linear = HasLinearPart(spec.kind);
+  const int k = spec.kind == ModelKind::kLogisticRegression ? 0 : spec.embedding_dim;
+  const int v_column = linear ? 1 : 0, dim = v_column + k;
+  double logit = linear ? p.dense[0] : 0.0;
+  std::vector<std::vector<double>> embeddings;  // e_b1..e_bF
+  std::vector<double> features;                 // concat(e_b1..e_bF, x_b)
   for (int f = 0; f < kFields; ++f) {
     std::vector<double> e(k, 0.0);
     for (int i = batch.offsets[b * kFields + f]; i < batch.offsets[b * kFields + f + 1]; ++i) {
-      logit += p.sparse[batch.rows[i] * dim];
-      for (int j = 0; j < k; ++j) e[j] += p.sparse[batch.rows[i] * dim + 1 + j];
+      if (linear) logit += p.sparse[batch.rows[i] * dim];
+      for (int j = 0; j < k; ++j) e[j] += p.sparse[batch.rows[i] * dim + v_column + j];
     }
-    vectors.push_back(e);
-    mlp_input.insert(mlp_input.end(), e.begin(), e.end());
+    embeddings.push_back(e);
+    features.insert(features.end(), e.begin(), e.end());
   }
-  int64_t offset = 1;
-  for (int d = 0; d < kDense; ++d) logit += p.dense[offset + d] * batch.dense[b * kDense + d];
-  offset += kDense;
-  if (lr) return logit;
-  for (int d = 0; d < kDense; ++d) {
-    const double x = batch.dense[b * kDense + d];
-    std::vector<double> v(k);
-    for (int j = 0; j < k; ++j) v[j] = x * p.dense[offset + d * k + j];
-    vectors.push_back(v);
-    mlp_input.push_back(x);
+  std::vector<double> x(batch.dense.begin() + b * kDense, batch.dense.begin() + (b + 1) * kDense);
+  features.insert(features.end(), x.begin(), x.end());
+  int64_t offset = 0;
+  if (linear) {
+    offset = 1;
+    for (int d = 0; d < kDense; ++d) logit += p.dense[offset + d] * x[d];
+    offset += kDense;
   }
-  offset += kDense * k;
-  for (size_t i = 0; i < vectors.size(); ++i) {
-    for (size_t l = i + 1; l < vectors.size(); ++l) {
-      for (int j = 0; j < k; ++j) logit += vectors[i][j] * vectors[l][j];
+  if (spec.kind == ModelKind::kFactorizationMachine || spec.kind == ModelKind::kDeepFM) {
+    std::vector<std::vector<double>> vectors = embeddings;  // then x_bd q_d
+    for (int d = 0; d < kDense; ++d) {
+      std::vector<double> v(k);
+      for (int j = 0; j < k; ++j) v[j] = x[d] * p.dense[offset + d * k + j];
+      vectors.push_back(v);
+    }
+    offset += kDense * k;
+    for (size_t i = 0; i < vectors.size(); ++i) {
+      for (size_t l = i + 1; l < vectors.size(); ++l) {
+        for (int j = 0; j < k; ++j) logit += vectors[i][j] * vectors[l][j];
+      }
     }
   }
-  if (spec.kind != ModelKind::kDeepFM) return logit;
-  std::vector<int> sizes = spec.mlp_hidden;
-  sizes.push_back(1);
-  std::vector<double> x = mlp_input;
-  for (size_t l = 0; l < sizes.size(); ++l) {
-    const int in = static_cast<int>(x.size()), out = sizes[l];
-    std::vector<double> y(out);
-    for (int o = 0; o < out; ++o) {
-      double z = p.dense[offset + int64_t{out} * in + o];
-      for (int i = 0; i < in; ++i) z += p.dense[offset + int64_t{o} * in + i] * x[i];
-      y[o] = l + 1 < sizes.size() ? Act(spec.activation, z) : z;
-    }
-    offset += int64_t{out} * in + out;
-    x = y;
+  switch (spec.kind) {
+    case ModelKind::kLogisticRegression:
+    case ModelKind::kFactorizationMachine:
+      break;
+    case ModelKind::kDeepFM:
+    case ModelKind::kMlp:
+    case ModelKind::kWideDeep:
+      logit += ReferenceMlp(features, Append(spec.mlp_hidden, 1), spec.activation, false, p.dense,
+                            &offset)[0];
+      break;
+    case ModelKind::kDlrm:
+      logit += ReferenceDlrm(spec, embeddings, x, p, &offset);
+      break;
+    case ModelKind::kDcnV2:
+      logit += ReferenceCross(spec, features, p, &offset);
+      break;
   }
   EXPECT_EQ(offset, static_cast<int64_t>(p.dense.size()));
-  return logit + x[0];
+  return logit;
 }
 
 struct Case {
@@ -168,6 +245,14 @@ std::string CaseName(const testing::TestParamInfo<Case>& info) {
       return "FM";
     case ModelKind::kDeepFM:
       return std::string("DeepFM_") + ActivationName(info.param.activation);
+    case ModelKind::kMlp:
+      return std::string("MLP_") + ActivationName(info.param.activation);
+    case ModelKind::kWideDeep:
+      return std::string("WideDeep_") + ActivationName(info.param.activation);
+    case ModelKind::kDlrm:
+      return std::string("DLRM_") + ActivationName(info.param.activation);
+    case ModelKind::kDcnV2:
+      return std::string("DCNv2_") + ActivationName(info.param.activation);
   }
   return "unknown";
 }
@@ -304,7 +389,17 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{ModelKind::kFactorizationMachine, ActivationKind::kRelu},
                     Case{ModelKind::kDeepFM, ActivationKind::kRelu},
                     Case{ModelKind::kDeepFM, ActivationKind::kTanh},
-                    Case{ModelKind::kDeepFM, ActivationKind::kSigmoid}),
+                    Case{ModelKind::kDeepFM, ActivationKind::kSigmoid},
+                    Case{ModelKind::kMlp, ActivationKind::kRelu},
+                    Case{ModelKind::kMlp, ActivationKind::kTanh},
+                    Case{ModelKind::kWideDeep, ActivationKind::kRelu},
+                    Case{ModelKind::kWideDeep, ActivationKind::kSigmoid},
+                    Case{ModelKind::kDlrm, ActivationKind::kRelu},
+                    Case{ModelKind::kDlrm, ActivationKind::kTanh},
+                    Case{ModelKind::kDlrm, ActivationKind::kSigmoid},
+                    Case{ModelKind::kDcnV2, ActivationKind::kRelu},
+                    Case{ModelKind::kDcnV2, ActivationKind::kTanh},
+                    Case{ModelKind::kDcnV2, ActivationKind::kSigmoid}),
     CaseName);
 
 }  // namespace

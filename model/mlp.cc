@@ -7,7 +7,8 @@
 
 namespace tessera::model {
 
-Mlp::Mlp(const std::vector<int>& sizes, ActivationKind activation) : activation_(activation) {
+Mlp::Mlp(const std::vector<int>& sizes, ActivationKind activation, bool activate_output)
+    : activation_(activation), activate_output_(activate_output) {
   CHECK_GE(sizes.size(), 2u);
   for (size_t l = 0; l + 1 < sizes.size(); ++l) {
     CHECK_GT(sizes[l], 0);
@@ -56,7 +57,7 @@ ConstMatrixMap Mlp::Forward(ConstMatrixMap input, std::span<const float> params)
     MatrixMap z = outputs_[l].Resize(input.rows(), layer.out);
     z.noalias() = x * Weight(layer, params).transpose();
     z.rowwise() += Bias(layer, params).transpose();
-    if (l + 1 < layers_.size()) ApplyActivation(activation_, z);
+    if (l + 1 < layers_.size() || activate_output_) ApplyActivation(activation_, z);
   }
   return outputs_.back().view();
 }
@@ -68,10 +69,17 @@ void Mlp::Backward(ConstMatrixMap input, std::span<const float> params, ConstMat
   CHECK_EQ(grad_output.cols(), output_size());
   CHECK_EQ(grad_input.rows(), input.rows());
   CHECK_LE(grad_input.cols(), input_size());
+  if (activate_output_) {
+    MatrixMap grad = grads_.back().Resize(input.rows(), output_size());
+    grad = grad_output;
+    MultiplyByActivationDerivative(activation_, outputs_.back().view(), grad);
+  }
+  // d loss / d pre-activation of the output layer.
+  ConstMatrixMap output_grad = activate_output_ ? grads_.back().view() : grad_output;
   for (size_t l = layers_.size(); l-- > 0;) {
     const Layer& layer = layers_[l];
     // d loss / d pre-activation of layer l.
-    ConstMatrixMap upstream = l + 1 == layers_.size() ? grad_output : grads_[l].view();
+    ConstMatrixMap upstream = l + 1 == layers_.size() ? output_grad : grads_[l].view();
     ConstMatrixMap layer_input = l == 0 ? input : outputs_[l - 1].view();
     MapMatrix(grad_params.subspan(layer.weight_offset, int64_t{layer.out} * layer.in), layer.out,
               layer.in)

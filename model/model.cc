@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "model/ctr_model.h"
 
@@ -14,6 +15,7 @@ constexpr int kMaxDense = 1 << 16;
 constexpr int kMaxEmbeddingDim = 1 << 12;
 constexpr int kMaxLayerWidth = 1 << 16;
 constexpr int kMaxLayers = 64;
+constexpr int64_t kMaxCrossFloats = int64_t{1} << 30;  // 4 GiB of DCN-v2 cross weights
 
 Status CheckRange(const char* field, int value, int min, int max) {
   if (value >= min && value <= max) return Status::OK();
@@ -24,7 +26,8 @@ Status CheckRange(const char* field, int value, int min, int max) {
 
 bool IsKnownKind(ModelKind kind) {
   return kind == ModelKind::kLogisticRegression || kind == ModelKind::kFactorizationMachine ||
-         kind == ModelKind::kDeepFM;
+         kind == ModelKind::kDeepFM || kind == ModelKind::kMlp || kind == ModelKind::kWideDeep ||
+         kind == ModelKind::kDlrm || kind == ModelKind::kDcnV2;
 }
 
 bool IsKnownActivation(ActivationKind kind) {
@@ -32,7 +35,7 @@ bool IsKnownActivation(ActivationKind kind) {
          kind == ActivationKind::kSigmoid;
 }
 
-// The fields only FM and DeepFM read.
+// The fields every kind but LR reads.
 Status CheckEmbeddings(const ModelSpec& spec) {
   RETURN_IF_ERROR(CheckRange("embedding_dim", spec.embedding_dim, 1, kMaxEmbeddingDim));
   if (!std::isfinite(spec.init_std) || spec.init_std < 0.0f) {
@@ -48,21 +51,54 @@ Status CheckEmbeddings(const ModelSpec& spec) {
   return Status::OK();
 }
 
-// The fields only DeepFM reads.
-Status CheckMlp(const ModelSpec& spec) {
-  if (spec.mlp_hidden.size() > kMaxLayers) {
-    return Status::InvalidArgument("model spec: mlp_hidden has " +
-                                   std::to_string(spec.mlp_hidden.size()) + " layers, more than " +
+// Hidden layer sizes `sizes`, called `field` in messages.
+Status CheckHidden(const char* field, const std::vector<int>& sizes) {
+  if (sizes.size() > kMaxLayers) {
+    return Status::InvalidArgument("model spec: " + std::string(field) + " has " +
+                                   std::to_string(sizes.size()) + " layers, more than " +
                                    std::to_string(kMaxLayers));
   }
-  for (size_t i = 0; i < spec.mlp_hidden.size(); ++i) {
-    std::string field = "mlp_hidden[" + std::to_string(i) + "]";
-    RETURN_IF_ERROR(CheckRange(field.c_str(), spec.mlp_hidden[i], 1, kMaxLayerWidth));
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    std::string name = std::string(field) + "[" + std::to_string(i) + "]";
+    RETURN_IF_ERROR(CheckRange(name.c_str(), sizes[i], 1, kMaxLayerWidth));
   }
-  if (!IsKnownActivation(spec.activation)) {
+  return Status::OK();
+}
+
+Status CheckActivation(const ModelSpec& spec) {
+  if (IsKnownActivation(spec.activation)) return Status::OK();
+  return Status::InvalidArgument(
+      "model spec: activation = " + std::to_string(static_cast<int>(spec.activation)) +
+      " is not relu, tanh or sigmoid");
+}
+
+// The fields DLRM reads beyond the embeddings.
+Status CheckDlrm(const ModelSpec& spec) {
+  if (spec.num_dense < 1) {
     return Status::InvalidArgument(
-        "model spec: activation = " + std::to_string(static_cast<int>(spec.activation)) +
-        " is not relu, tanh or sigmoid");
+        "model spec: num_dense = 0, but DLRM's bottom MLP needs dense features");
+  }
+  RETURN_IF_ERROR(CheckHidden("dlrm_bottom_mlp", spec.dlrm_bottom_mlp));
+  RETURN_IF_ERROR(CheckHidden("dlrm_top_mlp", spec.dlrm_top_mlp));
+  const int64_t vectors = int64_t{spec.num_fields} + 1;
+  if (spec.embedding_dim + vectors * (vectors - 1) / 2 > kMaxLayerWidth) {
+    return Status::InvalidArgument(
+        "model spec: embedding_dim + (num_fields + 1) * num_fields / 2 (the top MLP's input) "
+        "exceeds " +
+        std::to_string(kMaxLayerWidth));
+  }
+  return CheckActivation(spec);
+}
+
+// The fields DCN-v2 reads beyond the embeddings and the MLP.
+Status CheckCross(const ModelSpec& spec) {
+  RETURN_IF_ERROR(CheckRange("cross_layers", spec.cross_layers, 0, kMaxLayers));
+  const int64_t width = int64_t{spec.num_fields} * spec.embedding_dim + spec.num_dense;
+  if (width * width * spec.cross_layers > kMaxCrossFloats) {
+    return Status::InvalidArgument(
+        "model spec: cross_layers * (num_fields * embedding_dim + num_dense)^2 = " +
+        std::to_string(width * width * spec.cross_layers) + " cross weights exceed " +
+        std::to_string(kMaxCrossFloats));
   }
   return Status::OK();
 }
@@ -71,14 +107,30 @@ Status CheckSpec(const ModelSpec& spec) {
   if (!IsKnownKind(spec.kind)) {
     return Status::InvalidArgument(
         "model spec: kind = " + std::to_string(static_cast<int>(spec.kind)) +
-        " is not LR, FM or DeepFM");
+        " is not LR, FM, DeepFM, MLP, Wide & Deep, DLRM or DCN-v2");
   }
   RETURN_IF_ERROR(CheckRange("num_fields", spec.num_fields, 1, kMaxFields));
   RETURN_IF_ERROR(CheckRange("num_dense", spec.num_dense, 0, kMaxDense));
-  if (spec.kind == ModelKind::kLogisticRegression) return Status::OK();
-  RETURN_IF_ERROR(CheckEmbeddings(spec));
-  if (spec.kind == ModelKind::kFactorizationMachine) return Status::OK();
-  return CheckMlp(spec);
+  switch (spec.kind) {
+    case ModelKind::kLogisticRegression:
+      return Status::OK();
+    case ModelKind::kFactorizationMachine:
+      return CheckEmbeddings(spec);
+    case ModelKind::kDlrm:
+      RETURN_IF_ERROR(CheckEmbeddings(spec));
+      return CheckDlrm(spec);
+    case ModelKind::kDcnV2:
+      RETURN_IF_ERROR(CheckEmbeddings(spec));
+      RETURN_IF_ERROR(CheckCross(spec));
+      break;
+    case ModelKind::kDeepFM:
+    case ModelKind::kMlp:
+    case ModelKind::kWideDeep:
+      RETURN_IF_ERROR(CheckEmbeddings(spec));
+      break;
+  }
+  RETURN_IF_ERROR(CheckHidden("mlp_hidden", spec.mlp_hidden));
+  return CheckActivation(spec);
 }
 
 }  // namespace

@@ -15,18 +15,33 @@
 
 namespace tessera::model {
 
-enum class ModelKind { kLogisticRegression, kFactorizationMachine, kDeepFM };
+// The formulas of each kind are in model/ctr_model.h.
+enum class ModelKind {
+  kLogisticRegression,
+  kFactorizationMachine,
+  kDeepFM,
+  kMlp,       // MLP over the embeddings and dense features, nothing else
+  kWideDeep,  // LR's linear term + that MLP
+  kDlrm,      // DLRM: bottom MLP, pairwise dot products, top MLP (model/dlrm_tower.h)
+  kDcnV2,     // DCN-v2: cross network in parallel with an MLP (model/cross_tower.h)
+};
 enum class ActivationKind { kRelu, kTanh, kSigmoid };
 
 // Everything needed to build a model; validated by CreateModel.
 struct ModelSpec {
   ModelKind kind = ModelKind::kDeepFM;
-  int num_fields = 26;                 // sparse fields F
-  int num_dense = 13;                  // dense features D
-  int embedding_dim = 16;              // k (FM, DeepFM)
-  std::vector<int> mlp_hidden = {400, 400, 400};  // DeepFM hidden sizes
-  ActivationKind activation = ActivationKind::kRelu;
-  float init_std = 0.01f;              // normal init of embedding vectors
+  int num_fields = 26;     // sparse fields F
+  int num_dense = 13;      // dense features D
+  int embedding_dim = 16;  // k (every kind but LR)
+  // Hidden sizes of the MLP of DeepFM, MLP, Wide & Deep and DCN-v2's deep part.
+  std::vector<int> mlp_hidden = {400, 400, 400};
+  // DLRM: hidden sizes of the bottom MLP (its output is embedding_dim wide) and of
+  // the top MLP (its output is the logit): torch_ctr.py's --bot 512-256-64-16 --top 512-256.
+  std::vector<int> dlrm_bottom_mlp = {512, 256, 64};
+  std::vector<int> dlrm_top_mlp = {512, 256};
+  int cross_layers = 3;                               // DCN-v2: number of cross layers L
+  ActivationKind activation = ActivationKind::kRelu;  // of every hidden layer
+  float init_std = 0.01f;                             // normal init of embedding vectors
 };
 
 // How the columns of a fresh sparse row start: columns [begin, end) are zero, or
@@ -43,7 +58,8 @@ class Model {
  public:
   virtual ~Model() = default;
 
-  // Floats per sparse row. LR: 1 (the weight); FM and DeepFM: 1 + k ([w | v]).
+  // Floats per sparse row. LR: 1 (the weight); FM, DeepFM, Wide & Deep: 1 + k
+  // ([w | v]); MLP, DLRM, DCN-v2: k (the embedding only).
   virtual int sparse_dim() const = 0;
   // How a fresh sparse row is initialised, column range by column range.
   virtual std::vector<ColumnInit> sparse_init() const = 0;

@@ -19,6 +19,9 @@ ModelSpec SmallSpec(ModelKind kind) {
   spec.num_dense = 2;
   spec.embedding_dim = 4;
   spec.mlp_hidden = {8, 6};
+  spec.dlrm_bottom_mlp = {8};
+  spec.dlrm_top_mlp = {8, 4};
+  spec.cross_layers = 2;
   return spec;
 }
 
@@ -69,6 +72,40 @@ TEST(CreateModelTest, RejectsBadInitStdAndEnums) {
   ExpectRejected(spec, "kind");
 }
 
+TEST(CreateModelTest, RejectsBadDeepPartsNamingTheField) {
+  ModelSpec spec = SmallSpec(ModelKind::kMlp);
+  spec.mlp_hidden = {4, -2};
+  ExpectRejected(spec, "mlp_hidden[1]");
+  spec = SmallSpec(ModelKind::kWideDeep);
+  spec.embedding_dim = 0;
+  ExpectRejected(spec, "embedding_dim");
+  spec = SmallSpec(ModelKind::kDlrm);
+  spec.dlrm_bottom_mlp = {0};
+  ExpectRejected(spec, "dlrm_bottom_mlp[0]");
+  spec = SmallSpec(ModelKind::kDlrm);
+  spec.dlrm_top_mlp = {8, 0};
+  ExpectRejected(spec, "dlrm_top_mlp[1]");
+  spec = SmallSpec(ModelKind::kDlrm);
+  spec.num_dense = 0;
+  ExpectRejected(spec, "num_dense");
+  spec = SmallSpec(ModelKind::kDlrm);
+  spec.activation = static_cast<ActivationKind>(9);
+  ExpectRejected(spec, "activation");
+  spec = SmallSpec(ModelKind::kDcnV2);
+  spec.cross_layers = -1;
+  ExpectRejected(spec, "cross_layers");
+  spec.cross_layers = 65;
+  ExpectRejected(spec, "cross_layers");
+  spec = SmallSpec(ModelKind::kDcnV2);
+  spec.mlp_hidden = {0};
+  ExpectRejected(spec, "mlp_hidden[0]");
+  spec = SmallSpec(ModelKind::kDcnV2);
+  spec.num_fields = 400;
+  spec.embedding_dim = 100;
+  spec.cross_layers = 64;
+  ExpectRejected(spec, "cross_layers * (num_fields * embedding_dim + num_dense)^2");
+}
+
 TEST(CreateModelTest, IgnoresFieldsTheKindDoesNotRead) {
   ModelSpec spec = SmallSpec(ModelKind::kLogisticRegression);
   spec.embedding_dim = 0;
@@ -77,6 +114,46 @@ TEST(CreateModelTest, IgnoresFieldsTheKindDoesNotRead) {
   spec = SmallSpec(ModelKind::kFactorizationMachine);
   spec.mlp_hidden = {-1};
   EXPECT_TRUE(CreateModel(spec).ok());
+  spec = SmallSpec(ModelKind::kDlrm);
+  spec.mlp_hidden = {-1};
+  spec.cross_layers = -1;
+  EXPECT_TRUE(CreateModel(spec).ok());
+  spec = SmallSpec(ModelKind::kWideDeep);
+  spec.dlrm_top_mlp = {0};
+  EXPECT_TRUE(CreateModel(spec).ok());
+}
+
+TEST(LayoutTest, DeepKindsWithoutALinearPartHaveNoWeightColumn) {
+  for (ModelKind kind : {ModelKind::kMlp, ModelKind::kDlrm, ModelKind::kDcnV2}) {
+    auto model = std::move(CreateModel(SmallSpec(kind))).value();
+    EXPECT_EQ(model->sparse_dim(), 4);
+    std::vector<ColumnInit> init = model->sparse_init();
+    ASSERT_EQ(init.size(), 1u);
+    EXPECT_EQ(init[0].begin, 0);
+    EXPECT_EQ(init[0].end, 4);
+    EXPECT_EQ(init[0].kind, ColumnInit::Kind::kNormal);
+  }
+  auto wide = std::move(CreateModel(SmallSpec(ModelKind::kWideDeep))).value();
+  EXPECT_EQ(wide->sparse_dim(), 5);
+  EXPECT_EQ(wide->sparse_init().size(), 2u);
+}
+
+TEST(LayoutTest, DenseSizesOfTheDeepKinds) {
+  // Features per example: 3*4 + 2 = 14; MLP {14, 8, 6, 1}.
+  const int64_t mlp = (14 * 8 + 8) + (8 * 6 + 6) + (6 * 1 + 1);
+  EXPECT_EQ(std::move(CreateModel(SmallSpec(ModelKind::kMlp))).value()->dense_size(), mlp);
+  EXPECT_EQ(std::move(CreateModel(SmallSpec(ModelKind::kWideDeep))).value()->dense_size(),
+            1 + 2 + mlp);
+  // Bottom {2, 8, 4}; top {4 + 4*3/2 = 10, 8, 4, 1}.
+  EXPECT_EQ(std::move(CreateModel(SmallSpec(ModelKind::kDlrm))).value()->dense_size(),
+            (2 * 8 + 8) + (8 * 4 + 4) + (10 * 8 + 8) + (8 * 4 + 4) + (4 * 1 + 1));
+  // Two cross layers {14, 14}; deep {14, 8, 6}; output {14 + 6, 1}.
+  EXPECT_EQ(std::move(CreateModel(SmallSpec(ModelKind::kDcnV2))).value()->dense_size(),
+            2 * (14 * 14 + 14) + (14 * 8 + 8) + (8 * 6 + 6) + (20 * 1 + 1));
+  ModelSpec cross_only = SmallSpec(ModelKind::kDcnV2);
+  cross_only.mlp_hidden = {};
+  EXPECT_EQ(std::move(CreateModel(cross_only)).value()->dense_size(),
+            2 * (14 * 14 + 14) + (14 * 1 + 1));
 }
 
 TEST(LayoutTest, SparseRowsAndDenseSizesPerKind) {
@@ -113,10 +190,26 @@ TEST(LayoutTest, SparseInitIsZeroWeightThenNormalVectors) {
 }
 
 TEST(InitialDenseTest, IsAPureFunctionOfTheSeed) {
-  auto a = std::move(CreateModel(SmallSpec(ModelKind::kDeepFM))).value();
-  auto b = std::move(CreateModel(SmallSpec(ModelKind::kDeepFM))).value();
-  EXPECT_EQ(a->InitialDense(42), b->InitialDense(42));
-  EXPECT_NE(a->InitialDense(42), a->InitialDense(43));
+  for (ModelKind kind : {ModelKind::kDeepFM, ModelKind::kMlp, ModelKind::kWideDeep,
+                         ModelKind::kDlrm, ModelKind::kDcnV2}) {
+    auto a = std::move(CreateModel(SmallSpec(kind))).value();
+    auto b = std::move(CreateModel(SmallSpec(kind))).value();
+    EXPECT_EQ(a->InitialDense(42), b->InitialDense(42)) << static_cast<int>(kind);
+    EXPECT_NE(a->InitialDense(42), a->InitialDense(43)) << static_cast<int>(kind);
+  }
+}
+
+// Every weight starts like torch.nn.Linear: within 1/sqrt(fan-in), none left at 0
+// (a block left unfilled or filled twice from one stream would show here).
+TEST(InitialDenseTest, EveryTowerBlockIsDrawn) {
+  for (ModelKind kind : {ModelKind::kMlp, ModelKind::kDlrm, ModelKind::kDcnV2}) {
+    auto model = std::move(CreateModel(SmallSpec(kind))).value();
+    std::vector<float> dense = model->InitialDense(3);
+    for (size_t i = 0; i < dense.size(); ++i) {
+      EXPECT_NE(dense[i], 0.0f) << static_cast<int>(kind) << " [" << i << "]";
+      EXPECT_LE(std::abs(dense[i]), 1.0f / std::sqrt(2.0f)) << static_cast<int>(kind);
+    }
+  }
 }
 
 TEST(InitialDenseTest, GroupsStartAsTorchDoes) {
