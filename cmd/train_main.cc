@@ -163,7 +163,7 @@ Status RunWorker(const RankContext& c, model::Model* model) {
                                              cluster.connect_timeout_ms()));
   std::vector<std::unique_ptr<net::Dealer>> servers;
   for (int r : c.nodes->server_ranks()) {
-    ASSIGN_OR_RETURN(auto d, ConnectTo(c.zmq, *c.nodes, c.rank, r, cluster.connect_timeout_ms()));
+    ASSIGN_OR_RETURN(auto d, ConnectTo(c.zmq, *c.nodes, c.rank, r, cluster.timeout_ms()));
     servers.push_back(std::move(d));
   }
   ps::PsClientOptions options;
@@ -176,7 +176,9 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   options.dense_block_floats = cluster.dense_block_floats();
   options.timeout_ms = cluster.timeout_ms();
   ps::PsClient client(std::move(options), std::move(servers));
-  RETURN_IF_ERROR(client.Ping(cluster.connect_timeout_ms()));
+  // Half the start-up deadline: an unreachable server is then reported by the worker
+  // that cannot reach it, before the scheduler gives up waiting for that worker's HELLO.
+  RETURN_IF_ERROR(client.Ping(cluster.connect_timeout_ms() / 2));
   RETURN_IF_ERROR(JoinJob(scheduler.get(), c.rank, cluster.connect_timeout_ms()));
   worker::WorkerOptions wo;
   wo.rank = c.rank;

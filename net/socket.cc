@@ -160,6 +160,8 @@ StatusOr<std::unique_ptr<Dealer>> Dealer::Connect(zmq::context_t* context,
   return dealer;
 }
 
+void Dealer::SetSendTimeout(int timeout_ms) { socket_.set(zmq::sockopt::sndtimeo, timeout_ms); }
+
 Status Dealer::Send(Message msg) {
   Status s = SendMessage(socket_, nullptr, std::move(msg));
   if (!s.ok()) return s.WithContext("sending to " + peer_description_);

@@ -65,6 +65,9 @@ class Dealer {
   // Receive() that treats a timeout as DeadlineExceeded naming the peer and `what`.
   Status ReceiveOrTimeout(Message* msg, int timeout_ms, const std::string& what);
 
+  // Changes how long a Send may wait for the peer to take the message.
+  void SetSendTimeout(int timeout_ms);
+
   const std::string& peer_description() const { return peer_description_; }
   zmq::socket_t& socket() { return socket_; }
 

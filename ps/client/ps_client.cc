@@ -36,15 +36,20 @@ net::Message PsClient::NewMessage(pb::MessageKind kind, int epoch, int64_t step)
 
 Status PsClient::Ping(int timeout_ms) {
   std::vector<int> all;
-  for (int s = 0; s < num_servers(); ++s) {
-    RETURN_IF_ERROR(servers_[s]->Send(NewMessage(pb::PING, 0, 0)));
+  Status st;
+  for (int s = 0; s < num_servers() && st.ok(); ++s) {
+    servers_[s]->SetSendTimeout(timeout_ms);
+    st = servers_[s]->Send(NewMessage(pb::PING, 0, 0));
     all.push_back(s);
   }
-  std::vector<net::Message> replies;
-  int saved = options_.timeout_ms;
-  options_.timeout_ms = timeout_ms;
-  Status st = AwaitReplies(all, "a reachability check (PING)", &replies);
-  options_.timeout_ms = saved;
+  const int saved = options_.timeout_ms;
+  if (st.ok()) {
+    std::vector<net::Message> replies;
+    options_.timeout_ms = timeout_ms;
+    st = AwaitReplies(all, "a reachability check (PING)", &replies);
+    options_.timeout_ms = saved;
+  }
+  for (auto& server : servers_) server->SetSendTimeout(saved);
   return st;
 }
 

@@ -33,7 +33,7 @@ class PsClient {
   // servers[i] is connected to server i.
   PsClient(PsClientOptions options, std::vector<std::unique_ptr<net::Dealer>> servers);
 
-  // Checks that every server answers a PING within timeout_ms.
+  // Checks that every server takes and answers a PING within timeout_ms.
   Status Ping(int timeout_ms);
 
   // Pulls the rows of `keys` into sparse_out [keys.size() x sparse_dim] and the whole
