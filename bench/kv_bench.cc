@@ -1,0 +1,646 @@
+// kv_bench: KV push/pull throughput and latency over loopback through Tessera's wire
+// path (net::Message framing on a ROUTER/DEALER pair, ps::SparseTable and
+// ps::DenseStore behind it), and the raw ZeroMQ ceiling for the same bytes (issue 5).
+//
+// Two processes, as in a job: by default this process forks a server child and drives
+// it as the client (fork before any ZeroMQ context; the endpoint comes back on a pipe).
+// The server is a minimal loop of our own, not ps::Server: that one runs the BSP
+// protocol (a pull waits for the previous step, pushes are not acknowledged, every
+// peer must be in the MPI node table), which makes a standalone load generator
+// awkward. This loop does what ps::Server does per request (copy the frames out, look
+// up or update the table, reply with a zero-copy frame) and acknowledges pushes.
+//
+//   kv_bench [--seconds=S]                 server child + client, every case
+//   kv_bench --role=server                 serve; prints the endpoint on stdout
+//   kv_bench --role=client --server=EP     drive a server started by hand
+//   kv_bench --role=raw [--seconds=S]      raw ZeroMQ: PAIR sender -> forked receiver
+//
+// Output: one line per case, "RESULT case=<name> key=value ...". MB = 10^6 bytes of
+// values (push+pull counts both directions); keys/s counts keys per op.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "net/message.h"
+#include "net/socket.h"
+#include "ps/dense_store.h"
+#include "ps/sparse_table.h"
+
+namespace tessera::bench {
+namespace {
+
+constexpr int kSendTimeoutMs = 10000;
+constexpr int kReplyTimeoutMs = 10000;
+constexpr int kServerIdleLimitMs = 120000;  // a server with no client for this long exits
+constexpr int kKeysPerRequest = 4096;
+constexpr int kKeySets = 64;  // distinct requests cycled through: 256k rows per table
+constexpr int kDenseBlockFloats = 1 << 18;  // 1 MiB blocks
+constexpr int kDenseBlocks = 8;             // 8 MiB in all
+// Sparse tables by header.table: table 0 has 16 floats a row, table 1 has 64.
+constexpr int kTableDims[] = {16, 64};
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+double NowUs() {
+  return std::chrono::duration<double, std::micro>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// ---------------------------------------------------------------------------------
+// The server: one ROUTER, two Adam sparse tables, one Adam dense store.
+
+class KvServer {
+ public:
+  explicit KvServer(net::Router* router)
+      : router_(router),
+        dense_(int64_t{kDenseBlockFloats} * kDenseBlocks, kDenseBlockFloats, AllBlocks(),
+               std::vector<float>(size_t{kDenseBlockFloats} * kDenseBlocks, 0.0f),
+               ps::OptimizerOptions{}) {
+    for (int dim : kTableDims) {
+      ps::SparseTableOptions options;
+      options.table_id = static_cast<uint32_t>(tables_.size());
+      options.dim = dim;
+      options.init = {{0, dim, ps::ColumnInit::Kind::kNormal, 0.01f}};
+      tables_.push_back(std::make_unique<ps::SparseTable>(options));
+      steps_.push_back(0);
+    }
+  }
+
+  Status Run() {
+    int64_t idle_since = NowMs();
+    while (!shutdown_) {
+      net::Message msg;
+      std::string peer;
+      ASSIGN_OR_RETURN(bool got, router_->Receive(&msg, &peer, 1000));
+      if (!got) {
+        if (NowMs() - idle_since > kServerIdleLimitMs) {
+          return Status::DeadlineExceeded("kv_bench server: no request for " +
+                                          std::to_string(kServerIdleLimitMs) + " ms");
+        }
+        continue;
+      }
+      idle_since = NowMs();
+      RETURN_IF_ERROR(Handle(peer, std::move(msg)));
+    }
+    return Status::OK();
+  }
+
+ private:
+  static std::vector<uint64_t> AllBlocks() {
+    std::vector<uint64_t> ids(kDenseBlocks);
+    for (int b = 0; b < kDenseBlocks; ++b) ids[b] = b;
+    return ids;
+  }
+
+  Status Reply(const std::string& peer, const net::Message& request, pb::MessageKind kind) {
+    net::Message reply;
+    reply.header.set_kind(kind);
+    reply.header.set_request_id(request.header.request_id());
+    return router_->Send(peer, std::move(reply));
+  }
+
+  Status Handle(const std::string& peer, net::Message msg) {
+    switch (msg.header.kind()) {
+      case pb::PING:
+        return Reply(peer, msg, pb::PONG);
+      case pb::SHUTDOWN:
+        shutdown_ = true;
+        return Reply(peer, msg, pb::PONG);
+      case pb::PULL:
+        return Pull(peer, msg);
+      case pb::PUSH:
+        RETURN_IF_ERROR(Push(msg));
+        return Reply(peer, msg, pb::PUSH_ACK);
+      default:
+        return Status::Corruption("kv_bench server got a " +
+                                  pb::MessageKind_Name(msg.header.kind()));
+    }
+  }
+
+  StatusOr<ps::SparseTable*> Table(const net::Message& msg) {
+    int t = msg.header.table();
+    if (t == net::kDenseTable) return static_cast<ps::SparseTable*>(nullptr);
+    if (t < 0 || t >= static_cast<int>(tables_.size())) {
+      return Status::Corruption("no table " + std::to_string(t));
+    }
+    return tables_[t].get();
+  }
+
+  Status DenseFloats(const std::vector<uint64_t>& block_ids, size_t* floats) const {
+    *floats = 0;
+    for (uint64_t b : block_ids) {
+      if (!dense_.Owns(b)) return Status::Corruption("no dense block " + std::to_string(b));
+      *floats += dense_.BlockFloats(b);
+    }
+    return Status::OK();
+  }
+
+  // As ps::Server::ServePull: frames [keys, block ids] -> [values, dense values].
+  Status Pull(const std::string& peer, const net::Message& msg) {
+    ASSIGN_OR_RETURN(ps::SparseTable * table, Table(msg));
+    std::vector<uint64_t> keys, block_ids;
+    RETURN_IF_ERROR(net::ReadArray(msg, 0, &keys));
+    RETURN_IF_ERROR(net::ReadArray(msg, 1, &block_ids));
+    std::vector<float> values;
+    if (table != nullptr) {
+      values.resize(keys.size() * table->dim());
+      table->Pull(keys, values);
+    }
+    size_t dense_floats = 0;
+    RETURN_IF_ERROR(DenseFloats(block_ids, &dense_floats));
+    std::vector<float> dense(dense_floats);
+    RETURN_IF_ERROR(dense_.Pull(block_ids, dense));
+    net::Message reply;
+    reply.header.set_kind(pb::PULL_REPLY);
+    reply.header.set_request_id(msg.header.request_id());
+    reply.header.set_count(keys.size());
+    reply.frames.push_back(net::FrameFromVector(std::move(values)));
+    reply.frames.push_back(net::FrameFromVector(std::move(dense)));
+    return router_->Send(peer, std::move(reply));
+  }
+
+  // As ps::Server::HandlePush + ApplyStep for one worker: frames [keys, grads, block
+  // ids, dense grads], applied at once.
+  Status Push(const net::Message& msg) {
+    ASSIGN_OR_RETURN(ps::SparseTable * table, Table(msg));
+    std::vector<uint64_t> keys, block_ids;
+    std::vector<float> grads, dense_grads;
+    RETURN_IF_ERROR(net::ReadArray(msg, 0, &keys));
+    RETURN_IF_ERROR(net::ReadArray(msg, 1, &grads));
+    RETURN_IF_ERROR(net::ReadArray(msg, 2, &block_ids));
+    RETURN_IF_ERROR(net::ReadArray(msg, 3, &dense_grads));
+    if (table != nullptr && !keys.empty()) {
+      if (grads.size() != keys.size() * table->dim()) {
+        return Status::Corruption("PUSH with " + std::to_string(keys.size()) + " keys but " +
+                                  std::to_string(grads.size()) + " values");
+      }
+      table->ApplyGradients(keys, grads, ++steps_[msg.header.table()]);
+    }
+    if (!block_ids.empty()) {
+      RETURN_IF_ERROR(dense_.ApplyGradients(block_ids, dense_grads, ++dense_step_));
+    }
+    return Status::OK();
+  }
+
+  net::Router* router_;
+  std::vector<std::unique_ptr<ps::SparseTable>> tables_;
+  std::vector<int64_t> steps_;
+  ps::DenseStore dense_;
+  int64_t dense_step_ = 0;
+  bool shutdown_ = false;
+};
+
+// ---------------------------------------------------------------------------------
+// The client.
+
+enum class Op { kPush, kPull, kPushPull };
+
+const char* OpName(Op op) {
+  switch (op) {
+    case Op::kPush: return "push";
+    case Op::kPull: return "pull";
+    case Op::kPushPull: return "pushpull";
+  }
+  return "?";
+}
+
+struct Case {
+  std::string name;
+  int table = 0;         // sparse table, or net::kDenseTable
+  int dim = 0;           // floats per key (sparse)
+  int keys = 0;          // keys per request (sparse)
+  int dense_blocks = 0;  // 1 MiB blocks per request (dense)
+  Op op = Op::kPull;
+  int in_flight = 1;     // ops outstanding at once
+};
+
+class KvClient {
+ public:
+  explicit KvClient(net::Dealer* dealer) : dealer_(dealer) {
+    uint64_t seed = 12345;
+    key_sets_.resize(kKeySets);
+    for (auto& set : key_sets_) {
+      set.resize(kKeysPerRequest);
+      for (uint64_t& k : set) k = SplitMix64(&seed);  // distinct: a bijection of a counter
+    }
+    grads_.assign(size_t{kKeysPerRequest} * 64, 1e-3f);
+    dense_grads_.assign(size_t{kDenseBlockFloats} * kDenseBlocks, 1e-3f);
+    pulled_.resize(std::max(grads_.size(), dense_grads_.size()));
+  }
+
+  // Waits until the server answers a PING (it may still be starting).
+  Status WaitForServer() {
+    net::Message ping;
+    ping.header.set_kind(pb::PING);
+    RETURN_IF_ERROR(dealer_->Send(std::move(ping)));
+    net::Message pong;
+    return dealer_->ReceiveOrTimeout(&pong, kReplyTimeoutMs, "PING");
+  }
+
+  Status Shutdown() {
+    net::Message m;
+    m.header.set_kind(pb::SHUTDOWN);
+    RETURN_IF_ERROR(dealer_->Send(std::move(m)));
+    net::Message reply;
+    return dealer_->ReceiveOrTimeout(&reply, kReplyTimeoutMs, "SHUTDOWN");
+  }
+
+  // Runs `c` for about `seconds` and prints its RESULT line.
+  Status Throughput(const Case& c, double seconds) {
+    // Warm-up: every key set once (creates the rows), not timed.
+    for (int i = 0; i < kKeySets; ++i) RETURN_IF_ERROR(RunOps(c, 1));
+    const double start = NowSeconds();
+    ASSIGN_OR_RETURN(int64_t ops, RunOpsFor(c, seconds));
+    const double elapsed = NowSeconds() - start;
+    const double bytes_per_op =
+        (static_cast<double>(c.keys) * c.dim + double{kDenseBlockFloats} * c.dense_blocks) *
+        sizeof(float) * (c.op == Op::kPushPull ? 2 : 1);
+    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%lld seconds=%.3f\n",
+                c.name.c_str(), ops * bytes_per_op / elapsed / 1e6,
+                static_cast<double>(ops) * c.keys / elapsed, static_cast<long long>(ops),
+                elapsed);
+    std::fflush(stdout);
+    return Status::OK();
+  }
+
+  // Round trips of one-key requests, one at a time: p50 and p99 in microseconds.
+  Status Latency(const std::string& name, Op op, double seconds) {
+    Case c{name, 0, kTableDims[0], 1, 0, op, 1};
+    for (int i = 0; i < 200; ++i) RETURN_IF_ERROR(RunOps(c, 1));
+    std::vector<double> us;
+    const double end = NowSeconds() + seconds;
+    while (NowSeconds() < end || us.size() < 1000) {
+      double t0 = NowUs();
+      RETURN_IF_ERROR(RunOps(c, 1));
+      us.push_back(NowUs() - t0);
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("RESULT case=%s p50_us=%.1f p99_us=%.1f samples=%zu\n", name.c_str(),
+                us[us.size() / 2], us[us.size() * 99 / 100], us.size());
+    std::fflush(stdout);
+    return Status::OK();
+  }
+
+ private:
+  // Keeps c.in_flight ops outstanding until `seconds` pass, then drains. Returns the
+  // number of ops completed.
+  StatusOr<int64_t> RunOpsFor(const Case& c, double seconds) {
+    const double end = NowSeconds() + seconds;
+    int64_t done = 0;
+    int outstanding = 0;
+    while (outstanding < c.in_flight) {
+      RETURN_IF_ERROR(SendOp(c));
+      ++outstanding;
+    }
+    while (outstanding > 0) {
+      ASSIGN_OR_RETURN(bool op_done, ReceiveReply(c));
+      if (!op_done) continue;
+      ++done;
+      --outstanding;
+      if (NowSeconds() < end) {
+        RETURN_IF_ERROR(SendOp(c));
+        ++outstanding;
+      }
+    }
+    return done;
+  }
+
+  // Runs `count` ops one after another (no timing).
+  Status RunOps(const Case& c, int count) {
+    for (int i = 0; i < count; ++i) {
+      RETURN_IF_ERROR(SendOp(c));
+      while (true) {
+        ASSIGN_OR_RETURN(bool op_done, ReceiveReply(c));
+        if (op_done) break;
+      }
+    }
+    return Status::OK();
+  }
+
+  net::Message NewRequest(pb::MessageKind kind, const Case& c) {
+    net::Message m;
+    m.header.set_kind(kind);
+    m.header.set_request_id(next_request_id_++);
+    m.header.set_table(c.table);
+    m.header.set_count(c.keys);
+    m.header.set_dim(c.dim);
+    return m;
+  }
+
+  // The request's keys, copied into a buffer the message owns (as ps::PsClient does
+  // when it partitions a batch's keys by server).
+  std::vector<uint64_t> Keys(const Case& c) {
+    return Prefix(key_sets_[next_set_ % kKeySets], size_t(c.keys));
+  }
+
+  // The first n values of v, in a buffer the message will own (the gradient a worker
+  // hands over).
+  // (memcpy, not the iterator constructor: g++ 12 warns falsely on that at -O3.)
+  template <typename T>
+  static std::vector<T> Prefix(const std::vector<T>& v, size_t n) {
+    std::vector<T> out(n);
+    if (n > 0) std::memcpy(out.data(), v.data(), n * sizeof(T));
+    return out;
+  }
+
+  std::vector<uint64_t> Blocks(const Case& c) {
+    std::vector<uint64_t> ids(c.dense_blocks);
+    for (int b = 0; b < c.dense_blocks; ++b) ids[b] = b;
+    return ids;
+  }
+
+  Status SendOp(const Case& c) {
+    if (c.op != Op::kPull) {
+      net::Message push = NewRequest(pb::PUSH, c);
+      push.frames.push_back(net::FrameFromVector(Keys(c)));
+      push.frames.push_back(net::FrameFromVector(Prefix(grads_, size_t(c.keys) * c.dim)));
+      push.frames.push_back(net::FrameFromVector(Blocks(c)));
+      push.frames.push_back(net::FrameFromVector(
+          Prefix(dense_grads_, size_t{kDenseBlockFloats} * c.dense_blocks)));
+      RETURN_IF_ERROR(dealer_->Send(std::move(push)));
+    }
+    if (c.op != Op::kPush) {
+      net::Message pull = NewRequest(pb::PULL, c);
+      pull.frames.push_back(net::FrameFromVector(Keys(c)));
+      pull.frames.push_back(net::FrameFromVector(Blocks(c)));
+      RETURN_IF_ERROR(dealer_->Send(std::move(pull)));
+    }
+    ++next_set_;
+    return Status::OK();
+  }
+
+  // Receives one reply; true when it completes an op (a push's ACK, or a PULL_REPLY,
+  // which a push+pull's server sends after the ACK). Pulled values are copied into the
+  // caller's buffer, as ps::PsClient does.
+  StatusOr<bool> ReceiveReply(const Case& c) {
+    net::Message reply;
+    RETURN_IF_ERROR(dealer_->ReceiveOrTimeout(&reply, kReplyTimeoutMs, OpName(c.op)));
+    switch (reply.header.kind()) {
+      case pb::PUSH_ACK:
+        return c.op == Op::kPush;
+      case pb::PULL_REPLY: {
+        size_t sparse = size_t(c.keys) * c.dim;
+        size_t dense = size_t{kDenseBlockFloats} * c.dense_blocks;
+        RETURN_IF_ERROR(net::ReadArrayInto(reply, 0, std::span(pulled_).first(sparse)));
+        RETURN_IF_ERROR(net::ReadArrayInto(reply, 1, std::span(pulled_).first(dense)));
+        return true;
+      }
+      default:
+        return Status::Corruption("unexpected reply " + pb::MessageKind_Name(reply.header.kind()) +
+                                  ": " + reply.header.error());
+    }
+  }
+
+  net::Dealer* dealer_;
+  std::vector<std::vector<uint64_t>> key_sets_;
+  std::vector<float> grads_, dense_grads_, pulled_;
+  uint64_t next_request_id_ = 1;
+  uint64_t next_set_ = 0;
+};
+
+std::vector<Case> AllCases() {
+  std::vector<Case> cases;
+  for (int t = 0; t < 2; ++t) {
+    for (int in_flight : {1, 8}) {
+      for (Op op : {Op::kPush, Op::kPull, Op::kPushPull}) {
+        int dim = kTableDims[t];
+        cases.push_back({"kv_4096x" + std::to_string(dim) + "_if" + std::to_string(in_flight) +
+                             "_" + OpName(op),
+                         t, dim, kKeysPerRequest, 0, op, in_flight});
+      }
+    }
+  }
+  for (int blocks : {1, 8}) {
+    for (Op op : {Op::kPush, Op::kPull, Op::kPushPull}) {
+      cases.push_back({"kv_dense" + std::to_string(blocks) + "MiB_if1_" + OpName(op),
+                       net::kDenseTable, 0, 0, blocks, op, 1});
+    }
+  }
+  return cases;
+}
+
+Status RunClient(const std::string& endpoint, double seconds) {
+  zmq::context_t context(1);
+  ASSIGN_OR_RETURN(auto dealer, net::Dealer::Connect(&context, endpoint, "kv_bench_client",
+                                                     "kv_bench server at " + endpoint,
+                                                     kSendTimeoutMs));
+  KvClient client(dealer.get());
+  RETURN_IF_ERROR(client.WaitForServer());
+  for (const Case& c : AllCases()) RETURN_IF_ERROR(client.Throughput(c, seconds));
+  RETURN_IF_ERROR(client.Latency("lat_1x16_pull", Op::kPull, seconds));
+  RETURN_IF_ERROR(client.Latency("lat_1x16_push", Op::kPush, seconds));
+  RETURN_IF_ERROR(client.Latency("lat_1x16_pushpull", Op::kPushPull, seconds));
+  return client.Shutdown();
+}
+
+// Binds, reports the endpoint on `endpoint_fd`, serves until SHUTDOWN.
+Status RunServer(int endpoint_fd) {
+  zmq::context_t context(1);
+  ASSIGN_OR_RETURN(auto router, net::Router::Bind(&context, "127.0.0.1", kSendTimeoutMs));
+  std::string line = router->endpoint() + "\n";
+  if (write(endpoint_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    return Status::IOError("cannot report the endpoint");
+  }
+  KvServer server(router.get());
+  return server.Run();
+}
+
+// ---------------------------------------------------------------------------------
+// Raw ZeroMQ: a PAIR sender streams constant zero-copy messages of one size to a PAIR
+// receiver in another process. The receiver answers an empty message with the byte
+// count it received, echoes messages starting with 'E', and exits on "Q".
+
+Status RunRawReceiver(int endpoint_fd) {
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::pair);
+  try {
+    socket.set(zmq::sockopt::rcvtimeo, kServerIdleLimitMs);
+    socket.bind("tcp://127.0.0.1:*");
+    std::string line = socket.get(zmq::sockopt::last_endpoint) + "\n";
+    if (write(endpoint_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      return Status::IOError("cannot report the endpoint");
+    }
+    uint64_t bytes = 0;
+    while (true) {
+      zmq::message_t m;
+      if (!socket.recv(m)) return Status::DeadlineExceeded("raw receiver: sender gone");
+      if (m.size() == 0) {
+        socket.send(zmq::buffer(&bytes, sizeof(bytes)));
+        bytes = 0;
+      } else if (m.size() == 1 && *m.data<char>() == 'Q') {
+        return Status::OK();
+      } else if (*m.data<char>() == 'E') {
+        socket.send(m, zmq::send_flags::none);
+      } else {
+        bytes += m.size();
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::IOError(std::string("raw receiver: ") + e.what());
+  }
+}
+
+Status RunRawSender(const std::string& endpoint, double seconds) {
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::pair);
+  try {
+    socket.set(zmq::sockopt::rcvtimeo, kReplyTimeoutMs);
+    socket.connect(endpoint);
+    const size_t kMaxBytes = size_t{8} << 20;
+    std::vector<char> data(kMaxBytes, 'D');
+    for (size_t size : {size_t{4096}, size_t{65536}, size_t{4096} * 16 * 4, size_t{1} << 20,
+                        kMaxBytes}) {
+      uint64_t sent = 0;
+      const double start = NowSeconds();
+      while (NowSeconds() - start < seconds) {
+        for (int i = 0; i < 16; ++i) {
+          // A constant message (no free function): ZeroMQ sends the buffer, no copy.
+          zmq::message_t m(data.data(), size, nullptr, nullptr);
+          socket.send(m, zmq::send_flags::none);
+          sent += size;
+        }
+      }
+      socket.send(zmq::message_t(), zmq::send_flags::none);
+      zmq::message_t count;
+      if (!socket.recv(count)) return Status::DeadlineExceeded("raw receiver did not answer");
+      uint64_t received = 0;
+      std::memcpy(&received, count.data(), sizeof(received));
+      const double elapsed = NowSeconds() - start;
+      if (received != sent) return Status::Internal("raw: sent != received");
+      std::printf("RESULT case=raw_%zu mbps=%.1f msgs_per_s=%.0f seconds=%.3f\n", size,
+                  received / elapsed / 1e6, received / double(size) / elapsed, elapsed);
+      std::fflush(stdout);
+    }
+    // Round trip of a 64-byte message (1 key x 16 floats).
+    std::vector<double> us;
+    const double end = NowSeconds() + seconds;
+    char echo[64] = {'E'};
+    while (NowSeconds() < end || us.size() < 1000) {
+      double t0 = NowUs();
+      socket.send(zmq::buffer(echo, sizeof(echo)));
+      zmq::message_t back;
+      if (!socket.recv(back)) return Status::DeadlineExceeded("raw receiver did not echo");
+      us.push_back(NowUs() - t0);
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("RESULT case=raw_lat_64 p50_us=%.1f p99_us=%.1f samples=%zu\n",
+                us[us.size() / 2], us[us.size() * 99 / 100], us.size());
+    socket.send(zmq::str_buffer("Q"));
+  } catch (const zmq::error_t& e) {
+    return Status::IOError(std::string("raw sender: ") + e.what());
+  }
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------
+// Process plumbing.
+
+// Forks a child that runs `serve(fd)`, which writes its endpoint line to fd. Returns
+// the endpoint; *child gets the child's pid.
+StatusOr<std::string> ForkPeer(Status (*serve)(int), pid_t* child) {
+  int fds[2];
+  if (pipe(fds) != 0) return Status::IOError("pipe failed");
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) return Status::IOError("fork failed");
+  if (pid == 0) {
+    close(fds[0]);
+    Status s = serve(fds[1]);
+    if (!s.ok()) std::fprintf(stderr, "kv_bench peer: %s\n", s.ToString().c_str());
+    std::fflush(stderr);
+    _exit(s.ok() ? 0 : 1);
+  }
+  close(fds[1]);
+  *child = pid;
+  std::string endpoint;
+  char ch;
+  while (read(fds[0], &ch, 1) == 1 && ch != '\n') endpoint += ch;
+  close(fds[0]);
+  if (endpoint.empty()) return Status::Unavailable("the forked peer reported no endpoint");
+  return endpoint;
+}
+
+// Waits up to 10 s for the child to exit, then kills it.
+Status ReapPeer(pid_t child) {
+  for (int i = 0; i < 1000; ++i) {
+    int status = 0;
+    if (waitpid(child, &status, WNOHANG) == child) {
+      return WIFEXITED(status) && WEXITSTATUS(status) == 0
+                 ? Status::OK()
+                 : Status::Aborted("the forked peer failed");
+    }
+    usleep(10000);
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  return Status::DeadlineExceeded("the forked peer did not exit within 10 s");
+}
+
+std::string Flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  const std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      return argv[i] + prefix.size();
+    }
+  }
+  return fallback;
+}
+
+Status Main(int argc, char** argv) {
+  const std::string role = Flag(argc, argv, "role", "both");
+  const double seconds = std::atof(Flag(argc, argv, "seconds", "1.0").c_str());
+  if (seconds <= 0) return Status::InvalidArgument("--seconds must be positive");
+  if (role == "server") {
+    return RunServer(STDOUT_FILENO);
+  }
+  if (role == "client") {
+    std::string endpoint = Flag(argc, argv, "server", "");
+    if (endpoint.empty()) return Status::InvalidArgument("--role=client needs --server=EP");
+    return RunClient(endpoint, seconds);
+  }
+  if (role != "both" && role != "raw") {
+    return Status::InvalidArgument("--role is server, client, both or raw, not " + role);
+  }
+  pid_t child = 0;
+  ASSIGN_OR_RETURN(std::string endpoint,
+                   ForkPeer(role == "raw" ? &RunRawReceiver : &RunServer, &child));
+  Status run = role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds);
+  if (!run.ok()) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    return run;
+  }
+  return ReapPeer(child);
+}
+
+}  // namespace
+}  // namespace tessera::bench
+
+int main(int argc, char** argv) {
+  tessera::Status s = tessera::bench::Main(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "kv_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

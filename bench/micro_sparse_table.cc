@@ -1,0 +1,122 @@
+// SparseTable at the size: 1M rows of dim 16 with Adam state (192 payload
+// bytes a row). Requests are 4096 distinct random keys, as a worker's batch sends.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ps/sparse_table.h"
+
+namespace tessera::bench {
+namespace {
+
+constexpr int kDim = 16;
+constexpr int64_t kRows = 1 << 20;
+constexpr int kKeysPerRequest = 4096;
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+ps::SparseTableOptions AdamOptions() {
+  ps::SparseTableOptions options;
+  options.dim = kDim;
+  options.optimizer.kind = ps::OptimizerOptions::Kind::kAdam;
+  options.init = {{0, kDim, ps::ColumnInit::Kind::kNormal, 0.01f}};
+  return options;
+}
+
+// Distinct random keys (splitmix64 is a bijection on its counter).
+std::vector<uint64_t> RandomKeys(int64_t count, uint64_t seed) {
+  std::vector<uint64_t> keys(count);
+  for (uint64_t& k : keys) k = SplitMix64(&seed);
+  return keys;
+}
+
+// Fills `table` with `keys` through Pull (which inserts missing rows).
+void Fill(ps::SparseTable* table, const std::vector<uint64_t>& keys) {
+  std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * kDim);
+  for (size_t i = 0; i < keys.size(); i += kKeysPerRequest) {
+    size_t n = std::min<size_t>(kKeysPerRequest, keys.size() - i);
+    table->Pull(std::span(keys).subspan(i, n), std::span(out).first(n * kDim));
+  }
+}
+
+// One 1M-row table shared by the hit benchmarks (built on first use: ~1 s).
+struct FullTable {
+  std::vector<uint64_t> keys = RandomKeys(kRows, 1);
+  ps::SparseTable table{AdamOptions()};
+  FullTable() { Fill(&table, keys); }
+};
+
+FullTable& Shared() {
+  static auto* full = new FullTable();
+  return *full;
+}
+
+// Requests of kKeysPerRequest existing keys, picked at random from the table.
+std::vector<std::vector<uint64_t>> HitRequests(const FullTable& full, int count) {
+  std::vector<std::vector<uint64_t>> requests(count);
+  uint64_t state = 7;
+  for (auto& r : requests) {
+    r.resize(kKeysPerRequest);
+    // Consecutive strides of a random permutation keep the keys within a request distinct.
+    size_t start = SplitMix64(&state) % full.keys.size();
+    size_t stride = 2 * (SplitMix64(&state) % 1000) + 1;  // odd: a permutation of 2^20
+    for (int i = 0; i < kKeysPerRequest; ++i) {
+      r[i] = full.keys[(start + i * stride) % full.keys.size()];
+    }
+  }
+  return requests;
+}
+
+void BM_SparseTablePullHit(benchmark::State& state) {
+  FullTable& full = Shared();
+  auto requests = HitRequests(full, 64);
+  std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * kDim);
+  size_t i = 0;
+  for (auto _ : state) {
+    full.table.Pull(requests[i++ % requests.size()], out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kKeysPerRequest);
+  state.SetBytesProcessed(state.iterations() * kKeysPerRequest * kDim * sizeof(float));
+}
+BENCHMARK(BM_SparseTablePullHit);
+
+void BM_SparseTableApplyGradientsHit(benchmark::State& state) {
+  FullTable& full = Shared();
+  auto requests = HitRequests(full, 64);
+  std::vector<float> grads(static_cast<size_t>(kKeysPerRequest) * kDim, 1e-3f);
+  size_t i = 0;
+  int64_t step = 1;
+  for (auto _ : state) {
+    full.table.ApplyGradients(requests[i++ % requests.size()], grads, step++);
+  }
+  state.SetItemsProcessed(state.iterations() * kKeysPerRequest);
+  state.SetBytesProcessed(state.iterations() * kKeysPerRequest * kDim * sizeof(float));
+}
+BENCHMARK(BM_SparseTableApplyGradientsHit);
+
+// Inserting 1M fresh rows (initial values computed, map doubling included) from empty.
+void BM_SparseTableInsert1M(benchmark::State& state) {
+  std::vector<uint64_t> keys = RandomKeys(kRows, 99);
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto table = std::make_unique<ps::SparseTable>(AdamOptions());
+    state.ResumeTiming();
+    Fill(table.get(), keys);
+    state.PauseTiming();
+    table.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * kRows);
+}
+BENCHMARK(BM_SparseTableInsert1M)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace tessera::bench
