@@ -25,6 +25,18 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
   std::string first_;
 };
 
+// Every entry of the repeated layer-size field `name` is positive.
+Status CheckLayerSizes(const google::protobuf::RepeatedField<int32_t>& sizes,
+                       const std::string& name) {
+  for (int i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] < 1) {
+      return Status::InvalidArgument("model." + name + "[" + std::to_string(i) +
+                                     "] must be at least 1, got " + std::to_string(sizes[i]));
+    }
+  }
+  return Status::OK();
+}
+
 Status CheckOptimizer(const pb::OptimizerConfig& o, const std::string& field) {
   if (!(o.learning_rate() > 0)) {
     return Status::InvalidArgument(field + ".learning_rate must be positive, got " +
@@ -83,11 +95,12 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
     return Status::InvalidArgument("model.embedding_dim must be in [1, 1024], got " +
                                    std::to_string(model.embedding_dim()));
   }
-  for (int i = 0; i < model.mlp_hidden_size(); ++i) {
-    if (model.mlp_hidden(i) < 1) {
-      return Status::InvalidArgument("model.mlp_hidden[" + std::to_string(i) +
-                                     "] must be at least 1");
-    }
+  RETURN_IF_ERROR(CheckLayerSizes(model.mlp_hidden(), "mlp_hidden"));
+  RETURN_IF_ERROR(CheckLayerSizes(model.dlrm_bottom_mlp(), "dlrm_bottom_mlp"));
+  RETURN_IF_ERROR(CheckLayerSizes(model.dlrm_top_mlp(), "dlrm_top_mlp"));
+  if (model.cross_layers() < 0 || model.cross_layers() > 64) {
+    return Status::InvalidArgument("model.cross_layers must be in [0, 64], got " +
+                                   std::to_string(model.cross_layers()));
   }
   if (!(model.init_std() >= 0)) return Status::InvalidArgument("model.init_std must be >= 0");
   const pb::TrainingConfig& training = config.training();
@@ -123,11 +136,22 @@ model::ModelSpec ToModelSpec(const pb::JobConfig& config) {
     case pb::LR: spec.kind = model::ModelKind::kLogisticRegression; break;
     case pb::FM: spec.kind = model::ModelKind::kFactorizationMachine; break;
     case pb::DEEPFM: spec.kind = model::ModelKind::kDeepFM; break;
+    case pb::MLP: spec.kind = model::ModelKind::kMlp; break;
+    case pb::WIDE_DEEP: spec.kind = model::ModelKind::kWideDeep; break;
+    case pb::DLRM: spec.kind = model::ModelKind::kDlrm; break;
+    case pb::DCN_V2: spec.kind = model::ModelKind::kDcnV2; break;
   }
   spec.num_fields = 26;
   spec.num_dense = 13;
   spec.embedding_dim = m.embedding_dim();
   if (m.mlp_hidden_size() > 0) spec.mlp_hidden.assign(m.mlp_hidden().begin(), m.mlp_hidden().end());
+  if (m.dlrm_bottom_mlp_size() > 0) {
+    spec.dlrm_bottom_mlp.assign(m.dlrm_bottom_mlp().begin(), m.dlrm_bottom_mlp().end());
+  }
+  if (m.dlrm_top_mlp_size() > 0) {
+    spec.dlrm_top_mlp.assign(m.dlrm_top_mlp().begin(), m.dlrm_top_mlp().end());
+  }
+  spec.cross_layers = m.cross_layers();
   switch (m.activation()) {
     case pb::RELU: spec.activation = model::ActivationKind::kRelu; break;
     case pb::TANH: spec.activation = model::ActivationKind::kTanh; break;

@@ -44,6 +44,9 @@ TEST(ParseJobConfigTest, EmptyConfigHasTheDocumentedDefaults) {
   EXPECT_EQ(c.model().mlp_hidden_size(), 0);
   EXPECT_EQ(c.model().activation(), pb::RELU);
   EXPECT_FLOAT_EQ(c.model().init_std(), 0.01f);
+  EXPECT_EQ(c.model().dlrm_bottom_mlp_size(), 0);
+  EXPECT_EQ(c.model().dlrm_top_mlp_size(), 0);
+  EXPECT_EQ(c.model().cross_layers(), 3);
   EXPECT_EQ(c.training().epochs(), 1);
   EXPECT_EQ(c.training().seed(), 42u);
   EXPECT_EQ(c.training().consistency(), pb::BSP);
@@ -150,10 +153,46 @@ TEST(ValidateJobConfigTest, RejectsANonPositiveHiddenLayerNamingItsIndex) {
   EXPECT_THAT(s.message(), HasSubstr("model.mlp_hidden[1]"));
 }
 
+TEST(ValidateJobConfigTest, RejectsBadDlrmLayersNamingTheField) {
+  Status s = ValidateMinimalPlus("model { kind: DLRM dlrm_bottom_mlp: [64, -1] }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("model.dlrm_bottom_mlp[1]"));
+  s = ValidateMinimalPlus("model { kind: DLRM dlrm_top_mlp: 0 }");
+  EXPECT_THAT(s.message(), HasSubstr("model.dlrm_top_mlp[0]"));
+}
+
+TEST(ValidateJobConfigTest, RejectsCrossLayersOutOfRange) {
+  Status s = ValidateMinimalPlus("model { kind: DCN_V2 cross_layers: -1 }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("model.cross_layers"));
+  EXPECT_THAT(ValidateMinimalPlus("model { cross_layers: 65 }").message(),
+              HasSubstr("model.cross_layers"));
+  EXPECT_TRUE(ValidateMinimalPlus("model { kind: DCN_V2 cross_layers: 0 }").ok());
+}
+
 TEST(ToModelSpecTest, MapsEachModelKind) {
   EXPECT_EQ(ToModelSpec(Parse("model { kind: LR }")).kind, model::ModelKind::kLogisticRegression);
   EXPECT_EQ(ToModelSpec(Parse("model { kind: FM }")).kind, model::ModelKind::kFactorizationMachine);
   EXPECT_EQ(ToModelSpec(Parse("model { kind: DEEPFM }")).kind, model::ModelKind::kDeepFM);
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: MLP }")).kind, model::ModelKind::kMlp);
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: WIDE_DEEP }")).kind, model::ModelKind::kWideDeep);
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: DLRM }")).kind, model::ModelKind::kDlrm);
+  EXPECT_EQ(ToModelSpec(Parse("model { kind: DCN_V2 }")).kind, model::ModelKind::kDcnV2);
+}
+
+TEST(ToModelSpecTest, CopiesTheDeepModelFields) {
+  model::ModelSpec spec = ToModelSpec(
+      Parse("model { dlrm_bottom_mlp: [32, 8] dlrm_top_mlp: [16] cross_layers: 5 }"));
+  EXPECT_THAT(spec.dlrm_bottom_mlp, ElementsAre(32, 8));
+  EXPECT_THAT(spec.dlrm_top_mlp, ElementsAre(16));
+  EXPECT_EQ(spec.cross_layers, 5);
+}
+
+TEST(ToModelSpecTest, EmptyDlrmLayersKeepTheReferenceDefaults) {
+  model::ModelSpec spec = ToModelSpec(Parse("model { kind: DLRM }"));
+  EXPECT_THAT(spec.dlrm_bottom_mlp, ElementsAre(512, 256, 64));
+  EXPECT_THAT(spec.dlrm_top_mlp, ElementsAre(512, 256));
+  EXPECT_EQ(spec.cross_layers, 3);
 }
 
 TEST(ToModelSpecTest, MapsEachActivation) {
