@@ -10,7 +10,8 @@
 // awkward. This loop does what ps::Server does per request (copy the frames out, look
 // up or update the table, reply with a zero-copy frame) and acknowledges pushes.
 //
-//   kv_bench [--seconds=S]                 server child + client, every case
+//   kv_bench [--seconds=S] [--filter=SUB]  server child + client, every case (or those
+//                                          whose name contains SUB)
 //   kv_bench --role=server                 serve; prints the endpoint on stdout
 //   kv_bench --role=client --server=EP     drive a server started by hand
 //   kv_bench --role=raw [--seconds=S]      raw ZeroMQ: PAIR sender -> forked receiver
@@ -439,17 +440,22 @@ std::vector<Case> AllCases() {
   return cases;
 }
 
-Status RunClient(const std::string& endpoint, double seconds) {
+// Runs every case whose name contains `filter` (all when empty).
+Status RunClient(const std::string& endpoint, double seconds, const std::string& filter) {
   zmq::context_t context(1);
   ASSIGN_OR_RETURN(auto dealer, net::Dealer::Connect(&context, endpoint, "kv_bench_client",
                                                      "kv_bench server at " + endpoint,
                                                      kSendTimeoutMs));
   KvClient client(dealer.get());
   RETURN_IF_ERROR(client.WaitForServer());
-  for (const Case& c : AllCases()) RETURN_IF_ERROR(client.Throughput(c, seconds));
-  RETURN_IF_ERROR(client.Latency("lat_1x16_pull", Op::kPull, seconds));
-  RETURN_IF_ERROR(client.Latency("lat_1x16_push", Op::kPush, seconds));
-  RETURN_IF_ERROR(client.Latency("lat_1x16_pushpull", Op::kPushPull, seconds));
+  auto wanted = [&](const std::string& name) { return name.find(filter) != std::string::npos; };
+  for (const Case& c : AllCases()) {
+    if (wanted(c.name)) RETURN_IF_ERROR(client.Throughput(c, seconds));
+  }
+  for (Op op : {Op::kPull, Op::kPush, Op::kPushPull}) {
+    std::string name = std::string("lat_1x16_") + OpName(op);
+    if (wanted(name)) RETURN_IF_ERROR(client.Latency(name, op, seconds));
+  }
   return client.Shutdown();
 }
 
@@ -609,6 +615,7 @@ std::string Flag(int argc, char** argv, const std::string& name, const std::stri
 Status Main(int argc, char** argv) {
   const std::string role = Flag(argc, argv, "role", "both");
   const double seconds = std::atof(Flag(argc, argv, "seconds", "1.0").c_str());
+  const std::string filter = Flag(argc, argv, "filter", "");
   if (seconds <= 0) return Status::InvalidArgument("--seconds must be positive");
   if (role == "server") {
     return RunServer(STDOUT_FILENO);
@@ -616,7 +623,7 @@ Status Main(int argc, char** argv) {
   if (role == "client") {
     std::string endpoint = Flag(argc, argv, "server", "");
     if (endpoint.empty()) return Status::InvalidArgument("--role=client needs --server=EP");
-    return RunClient(endpoint, seconds);
+    return RunClient(endpoint, seconds, filter);
   }
   if (role != "both" && role != "raw") {
     return Status::InvalidArgument("--role is server, client, both or raw, not " + role);
@@ -624,7 +631,7 @@ Status Main(int argc, char** argv) {
   pid_t child = 0;
   ASSIGN_OR_RETURN(std::string endpoint,
                    ForkPeer(role == "raw" ? &RunRawReceiver : &RunServer, &child));
-  Status run = role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds);
+  Status run = role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds, filter);
   if (!run.ok()) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
