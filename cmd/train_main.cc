@@ -12,10 +12,12 @@
 #include "cmd/job_config.h"
 #include "common/clock.h"
 #include "io/criteo.h"
+#include "io/model_file.h"
 #include "net/cluster.h"
 #include "net/socket.h"
 #include "ps/client/ps_client.h"
 #include "ps/server.h"
+#include "scheduler/checkpoint.h"
 #include "scheduler/scheduler.h"
 #include "worker/worker.h"
 
@@ -32,6 +34,9 @@ DEFINE_int32(connect_timeout_ms, 0, "Overrides cluster.connect_timeout_ms.");
 DEFINE_double(progress_interval_s, -1, "Overrides cluster.progress_interval_s.");
 DEFINE_string(advertise_host, "",
               "Address other ranks reach this one by (default: this host name's IPv4 address).");
+DEFINE_string(resume, "",
+              "Resume from a checkpoint directory (holding MANIFEST), or 'latest': the newest "
+              "valid checkpoint under checkpoint.dir.");
 DEFINE_int32(fault_unreachable_server, -1,
              "Fault injection for tests: server N advertises an endpoint nobody listens on.");
 
@@ -100,14 +105,33 @@ Status SayHello(net::Dealer* scheduler, int rank) {
 }
 
 // HELLO to the scheduler, then wait for its WELCOME (sent once every rank is in).
-Status JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) {
+StatusOr<pb::Welcome> JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) {
   RETURN_IF_ERROR(SayHello(scheduler, rank));
-  net::Message welcome;
-  RETURN_IF_ERROR(scheduler->ReceiveOrTimeout(&welcome, timeout_ms, "HELLO"));
-  if (welcome.header.kind() != pb::WELCOME) {
-    return Status::Corruption("expected WELCOME, got " + pb::MessageKind_Name(welcome.header.kind()));
+  net::Message reply;
+  RETURN_IF_ERROR(scheduler->ReceiveOrTimeout(&reply, timeout_ms, "HELLO"));
+  if (reply.header.kind() != pb::WELCOME) {
+    return Status::Corruption("expected WELCOME, got " + pb::MessageKind_Name(reply.header.kind()));
   }
-  return Status::OK();
+  pb::Welcome welcome;
+  RETURN_IF_ERROR(net::ParseBody(reply, 0, &welcome));
+  return welcome;
+}
+
+// The checkpoint --resume names, verified: a directory, or "latest" under
+// checkpoint.dir (the newest that verifies; newer broken ones are reported, skipped).
+StatusOr<std::string> ResolveResume(const pb::JobConfig& config, bool report) {
+  if (FLAGS_resume != "latest") {
+    RETURN_IF_ERROR(scheduler::VerifyCheckpoint(FLAGS_resume));
+    return FLAGS_resume;
+  }
+  const std::string root = config.checkpoint().dir();
+  if (root.empty()) return Status::InvalidArgument("--resume latest needs checkpoint.dir");
+  std::vector<std::string> skipped;
+  StatusOr<std::string> dir = scheduler::LatestGoodCheckpoint(root, &skipped);
+  for (const std::string& s : skipped) {
+    if (report) std::cerr << "tessera: skipping checkpoint " << s << std::endl;
+  }
+  return dir;
 }
 
 struct RankContext {
@@ -117,6 +141,8 @@ struct RankContext {
   net::Router* router = nullptr;  // scheduler and servers
   const net::NodeTable* nodes = nullptr;
   net::MpiRuntime* mpi = nullptr;
+  std::string resume_dir;  // empty: a fresh start
+  int start_epoch = 0;
 };
 
 Status RunScheduler(const RankContext& c, const model::Model& model) {
@@ -130,6 +156,7 @@ Status RunScheduler(const RankContext& c, const model::Model& model) {
   options.dense_size = model.dense_size();
   options.sparse_dim = model.sparse_dim();
   options.job_id = std::to_string(std::random_device{}());
+  options.start_epoch = c.start_epoch;
   scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
                          &std::cerr);
   RETURN_IF_ERROR(s.Run());
@@ -149,7 +176,9 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.initial_dense = model.InitialDense(c.config.training().seed());
   options.dense_optimizer = ToOptimizerOptions(c.config.training().dense_optimizer());
   options.timeout_ms = cluster.timeout_ms();
+  options.slot_bits = cluster.slot_bits();
   ps::Server server(std::move(options), c.router, c.nodes);
+  if (!c.resume_dir.empty()) RETURN_IF_ERROR(server.LoadCheckpoint(c.resume_dir));
   // No wait for the WELCOME: workers check they reach this server (PING) before they
   // say HELLO, so the server must already be serving.
   RETURN_IF_ERROR(SayHello(scheduler.get(), c.rank));
@@ -179,7 +208,8 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   // Half the start-up deadline: an unreachable server is then reported by the worker
   // that cannot reach it, before the scheduler gives up waiting for that worker's HELLO.
   RETURN_IF_ERROR(client.Ping(cluster.connect_timeout_ms() / 2));
-  RETURN_IF_ERROR(JoinJob(scheduler.get(), c.rank, cluster.connect_timeout_ms()));
+  ASSIGN_OR_RETURN(pb::Welcome welcome,
+                   JoinJob(scheduler.get(), c.rank, cluster.connect_timeout_ms()));
   worker::WorkerOptions wo;
   wo.rank = c.rank;
   wo.batch_size = c.config.data().batch_size();
@@ -187,7 +217,7 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   wo.timeout_ms = cluster.timeout_ms();
   worker::Worker w(wo, model, &client, scheduler.get(),
                    [] { return std::make_unique<io::CriteoParser>(); });
-  RETURN_IF_ERROR(w.Run());
+  RETURN_IF_ERROR(w.Run(welcome.start_epoch()));
   return c.mpi->Barrier();
 }
 
@@ -220,7 +250,21 @@ Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime
   }
   ASSIGN_OR_RETURN(net::NodeTable nodes, net::NodeTable::Build(std::move(infos)));
   *who = nodes.Describe(rank);
-  RankContext c{config, rank, &context, router.get(), &nodes, mpi};
+  RankContext c{config, rank, &context, router.get(), &nodes, mpi, "", 0};
+  if (!FLAGS_resume.empty()) {
+    ASSIGN_OR_RETURN(c.resume_dir, ResolveResume(config, role == pb::SCHEDULER));
+    ASSIGN_OR_RETURN(pb::ModelManifest manifest, io::ReadManifest(c.resume_dir));
+    c.start_epoch = manifest.epochs_done();
+    if (c.start_epoch >= config.training().epochs()) {
+      return Status::InvalidArgument(c.resume_dir + " already holds " +
+                                     std::to_string(c.start_epoch) + " epoch(s); raise "
+                                     "training.epochs (or --epochs) to train further");
+    }
+    if (role == pb::SCHEDULER) {
+      std::cerr << "resuming from " << c.resume_dir << " (epoch " << c.start_epoch << ")"
+                << std::endl;
+    }
+  }
   switch (role) {
     case pb::SCHEDULER: return RunScheduler(c, *model);
     case pb::SERVER: return RunServer(c, *model);

@@ -326,6 +326,16 @@ StatusOr<ShardContents> ReadShard(const std::string& path) {
   return std::move(parsed.contents);
 }
 
+Status VerifyShardFile(const std::string& path, const pb::ShardFileInfo& info) {
+  ASSIGN_OR_RETURN(ParsedShard parsed, ReadShardFile(path));
+  if (parsed.bytes != info.bytes() || Xxh64Hex(parsed.xxh64) != info.xxh64()) {
+    return Status::Corruption(path + ": " + std::to_string(parsed.bytes) + " bytes, xxh64 " +
+                              Xxh64Hex(parsed.xxh64) + "; the MANIFEST says " +
+                              std::to_string(info.bytes()) + " bytes, xxh64 " + info.xxh64());
+  }
+  return Status::OK();
+}
+
 // ---- Manifest ----
 
 namespace {

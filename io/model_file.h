@@ -70,6 +70,10 @@ Status WriteShard(const std::string& path, const ShardContents& shard, pb::Shard
 // or a checksum mismatch.
 StatusOr<ShardContents> ReadShard(const std::string& path);
 
+// Reads the shard at `path` (its own checks, as ReadShard) and checks its size and
+// xxHash64 against what a MANIFEST recorded. Corruption naming the file otherwise.
+Status VerifyShardFile(const std::string& path, const pb::ShardFileInfo& info);
+
 // Writes `dir`/MANIFEST atomically and durably.
 Status WriteManifest(const std::string& dir, const pb::ModelManifest& manifest);
 

@@ -91,23 +91,38 @@ Status DenseStore::ApplyGradients(std::span<const uint64_t> block_ids, std::span
   return Status::OK();
 }
 
-void DenseStore::Export(std::vector<uint64_t>* block_ids, std::vector<float>* weights) const {
+void DenseStore::Export(std::vector<uint64_t>* block_ids, std::vector<float>* weights,
+                        std::vector<float>* state) const {
   block_ids->clear();
   weights->clear();
+  if (state != nullptr) state->clear();
   for (const Block& block : blocks_) {
     block_ids->push_back(block.id);
     weights->insert(weights->end(), block.weights.begin(), block.weights.end());
+    if (state != nullptr) state->insert(state->end(), block.state.begin(), block.state.end());
   }
 }
 
-Status DenseStore::Import(std::span<const uint64_t> block_ids, std::span<const float> weights) {
+Status DenseStore::Import(std::span<const uint64_t> block_ids, std::span<const float> weights,
+                         std::span<const float> state) {
   RETURN_IF_ERROR(CheckRequest(block_ids, weights.size(), "import"));
+  if (!state.empty() && state.size() != weights.size() * StateFloatsPerWeight()) {
+    return Status::InvalidArgument("dense import: " + std::to_string(state.size()) +
+                                   " state floats for " + std::to_string(weights.size()) +
+                                   " weights");
+  }
   const float* src = weights.data();
+  const float* state_src = state.data();
   for (uint64_t id : block_ids) {
     Block* block = Find(id);
     std::copy(src, src + block->weights.size(), block->weights.begin());
     src += block->weights.size();
-    InitOptimizerState(optimizer_, static_cast<int>(block->weights.size()), block->state.data());
+    if (state.empty()) {
+      InitOptimizerState(optimizer_, static_cast<int>(block->weights.size()), block->state.data());
+    } else {
+      std::copy(state_src, state_src + block->state.size(), block->state.begin());
+      state_src += block->state.size();
+    }
   }
   return Status::OK();
 }

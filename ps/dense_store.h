@@ -45,14 +45,20 @@ class DenseStore {
   // Blocks the whole vector has.
   int64_t num_blocks() const;
 
-  // The owned blocks' ids in increasing order and their weights concatenated.
-  // Replaces both vectors' contents.
-  void Export(std::vector<uint64_t>* block_ids, std::vector<float>* weights) const;
+  // The owned blocks' ids in increasing order and their weights concatenated; with
+  // `state`, their optimizer state concatenated too (checkpoints). Replaces the
+  // vectors' contents.
+  void Export(std::vector<uint64_t>* block_ids, std::vector<float>* weights,
+              std::vector<float>* state = nullptr) const;
 
-  // Sets the weights of `block_ids` (concatenated in `weights`) and gives those
-  // blocks fresh optimizer state. InvalidArgument, changing nothing, when an id is
-  // not owned here or the sizes disagree.
-  Status Import(std::span<const uint64_t> block_ids, std::span<const float> weights);
+  // Sets the weights of `block_ids` (concatenated in `weights`); without `state` those
+  // blocks get fresh optimizer state, with it exactly that state. InvalidArgument,
+  // changing nothing, when an id is not owned here or the sizes disagree.
+  Status Import(std::span<const uint64_t> block_ids, std::span<const float> weights,
+                std::span<const float> state = {});
+
+  // Optimizer state floats per weight float (0, 1 or 2).
+  int StateFloatsPerWeight() const { return optimizer_.StateFloats(1); }
 
   // Every heap byte the store holds.
   size_t MemoryBytes() const;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/clock.h"
+#include "common/hash.h"
 #include "io/model_file.h"
 
 namespace tessera::ps {
@@ -13,9 +14,9 @@ constexpr int64_t kNotDone = std::numeric_limits<int64_t>::max();
 // How often Run() wakes to check for a stalled step when no message arrives.
 constexpr int kPollMs = 500;
 
-std::string ShardFileName(int index, int count) {
+std::string ShardFileName(const char* kind, int index, int count) {
   char name[64];
-  std::snprintf(name, sizeof(name), "shard-%05d-of-%05d.tsr", index, count);
+  std::snprintf(name, sizeof(name), "%s-%05d-of-%05d.tsr", kind, index, count);
   return name;
 }
 
@@ -266,28 +267,110 @@ Status Server::ServePull(const std::string& peer, const net::Message& msg) {
 Status Server::HandleSave(const std::string& peer, const net::Message& msg) {
   pb::SaveRequest request;
   RETURN_IF_ERROR(net::ParseBody(msg, 0, &request));
-  io::ShardContents shard;
-  shard.server_index = options_.server_index;
-  shard.num_servers = options_.num_servers;
-  shard.sparse_dim = table_.dim();
-  table_.Export(&shard.keys, &shard.weights);
-  shard.dense_block_floats = options_.dense_block_floats;
-  shard.dense_size = options_.dense_size;
-  dense_.Export(&shard.block_ids, &shard.dense_values);
-  pb::ShardFileInfo info;
-  std::string name = ShardFileName(options_.server_index, options_.num_servers);
-  Status written = io::WriteShard(request.dir() + "/" + name, shard, &info);
   net::Message reply;
   reply.header.set_request_id(msg.header.request_id());
+  reply.header.set_step(global_step_);
+  pb::ShardFileInfo weights_info, state_info;
+  Status written = WriteShards(request, &weights_info, &state_info);
   if (!written.ok()) {
     reply.header.set_kind(pb::ERROR_REPLY);
     reply.header.set_error(written.ToString());
   } else {
-    info.set_file(name);
     reply.header.set_kind(pb::SAVE_DONE);
-    reply.frames.push_back(net::FrameFromProto(info));
+    reply.frames.push_back(net::FrameFromProto(weights_info));
+    if (request.with_state()) reply.frames.push_back(net::FrameFromProto(state_info));
   }
   return router_->Send(peer, std::move(reply));
+}
+
+Status Server::WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* weights_info,
+                           pb::ShardFileInfo* state_info) {
+  const bool with_state = request.with_state();
+  io::ShardContents shard, state;
+  shard.server_index = state.server_index = options_.server_index;
+  shard.num_servers = state.num_servers = options_.num_servers;
+  shard.sparse_dim = table_.dim();
+  table_.Export(&shard.keys, &shard.weights, with_state ? &state.weights : nullptr);
+  shard.dense_block_floats = options_.dense_block_floats;
+  shard.dense_size = options_.dense_size;
+  dense_.Export(&shard.block_ids, &shard.dense_values, with_state ? &state.dense_values : nullptr);
+  const std::string name = ShardFileName("shard", options_.server_index, options_.num_servers);
+  RETURN_IF_ERROR(io::WriteShard(request.dir() + "/" + name, shard, weights_info));
+  weights_info->set_file(name);
+  if (!with_state) return Status::OK();
+  // The state file reuses the shard layout: a row's "weights" are its optimizer state,
+  // and each dense block's state is k times its weights (k = 0, 1 or 2 floats each).
+  const int k = dense_.StateFloatsPerWeight();
+  state.sparse_dim = table_.state_floats();
+  state.keys = std::move(shard.keys);
+  state.dense_block_floats = options_.dense_block_floats * std::max(k, 1);
+  state.dense_size = options_.dense_size * k;
+  state.block_ids = k > 0 ? std::move(shard.block_ids) : std::vector<uint64_t>();
+  const std::string state_name = ShardFileName("state", options_.server_index, options_.num_servers);
+  RETURN_IF_ERROR(io::WriteShard(request.dir() + "/" + state_name, state, state_info));
+  state_info->set_file(state_name);
+  return Status::OK();
+}
+
+Status Server::LoadCheckpoint(const std::string& dir) {
+  ASSIGN_OR_RETURN(pb::ModelManifest manifest, io::ReadManifest(dir));
+  if (manifest.sparse_dim() != table_.dim() || manifest.dense_size() != options_.dense_size) {
+    return Status::InvalidArgument(dir + ": the checkpoint holds a model of another shape (sparse "
+                                   "dim " + std::to_string(manifest.sparse_dim()) + ", dense size " +
+                                   std::to_string(manifest.dense_size()) + ") than the config's");
+  }
+  const bool has_state = manifest.state_shards_size() > 0;
+  if (has_state && manifest.state_shards_size() != manifest.shards_size()) {
+    return Status::Corruption(dir + "/MANIFEST lists unequal numbers of shard and state files");
+  }
+  for (int i = 0; i < manifest.shards_size(); ++i) {
+    ASSIGN_OR_RETURN(io::ShardContents shard, io::ReadShard(dir + "/" + manifest.shards(i).file()));
+    io::ShardContents state;
+    if (has_state) {
+      ASSIGN_OR_RETURN(state, io::ReadShard(dir + "/" + manifest.state_shards(i).file()));
+      if (state.keys != shard.keys) {
+        return Status::Corruption(dir + "/" + manifest.state_shards(i).file() +
+                                  " does not hold the rows of " + manifest.shards(i).file());
+      }
+    }
+    RETURN_IF_ERROR(ImportOwned(shard, has_state ? &state : nullptr));
+  }
+  global_step_ = manifest.global_step();
+  epoch_ = manifest.epochs_done();  // the workers start there
+  return Status::OK();
+}
+
+Status Server::ImportOwned(const io::ShardContents& shard, const io::ShardContents* state) {
+  const int dim = table_.dim();
+  const int sf = table_.state_floats();
+  std::vector<uint64_t> keys;
+  std::vector<float> weights, row_state;
+  for (size_t i = 0; i < shard.keys.size(); ++i) {
+    uint32_t slot = SlotOf(shard.keys[i], options_.slot_bits);
+    if (static_cast<int>(slot % options_.num_servers) != options_.server_index) continue;
+    keys.push_back(shard.keys[i]);
+    weights.insert(weights.end(), shard.weights.begin() + i * dim,
+                   shard.weights.begin() + (i + 1) * dim);
+    if (state != nullptr) {
+      row_state.insert(row_state.end(), state->weights.begin() + i * sf,
+                       state->weights.begin() + (i + 1) * sf);
+    }
+  }
+  RETURN_IF_ERROR(table_.Import(keys, weights, row_state));
+  const int k = dense_.StateFloatsPerWeight();
+  size_t offset = 0, state_offset = 0;
+  for (uint64_t b : shard.block_ids) {
+    const size_t len = dense_.BlockFloats(b);
+    if (dense_.Owns(b)) {
+      std::span<const float> w(shard.dense_values.data() + offset, len);
+      std::span<const float> st;
+      if (state != nullptr && k > 0) st = {state->dense_values.data() + state_offset, len * k};
+      RETURN_IF_ERROR(dense_.Import(std::span<const uint64_t>(&b, 1), w, st));
+    }
+    offset += len;
+    state_offset += len * k;
+  }
+  return Status::OK();
 }
 
 std::string Server::MissingWorkers(int64_t step) const {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "io/model_file.h"
 #include "net/cluster.h"
 #include "net/socket.h"
 #include "ps/dense_store.h"
@@ -39,6 +40,7 @@ struct ServerOptions {
   std::vector<float> initial_dense;  // the whole dense vector; this server keeps its blocks
   OptimizerOptions dense_optimizer;
   int timeout_ms = 120000;  // longest a BSP step may wait for its slowest worker
+  int slot_bits = 14;       // key -> slot -> server (slot mod num_servers)
 };
 
 // Dense block b belongs to server b mod num_servers.
@@ -49,6 +51,12 @@ class Server {
  public:
   // `router` and `nodes` must outlive the server.
   Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes);
+
+  // Loads this server's part of a checkpoint directory: the rows whose slots it owns
+  // and its dense blocks, weights and optimizer state, from every shard of the
+  // checkpoint whatever the number of servers that wrote it (resharding), and the
+  // update count. Call before Run().
+  Status LoadCheckpoint(const std::string& dir);
 
   // Serves requests until the scheduler sends SHUTDOWN. Returns the first error that
   // stops the server (a stalled step, a malformed request, a failed save).
@@ -74,6 +82,10 @@ class Server {
   Status HandlePull(const std::string& peer, net::Message msg);
   Status ServePull(const std::string& peer, const net::Message& msg);
   Status HandleSave(const std::string& peer, const net::Message& msg);
+  Status WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* weights_info,
+                     pb::ShardFileInfo* state_info);
+  // Imports the rows and blocks of one checkpoint shard that this server owns.
+  Status ImportOwned(const io::ShardContents& shard, const io::ShardContents* state);
   Status EnterEpoch(int epoch);
   bool StepReady(int64_t step) const;
   bool EpochComplete() const;

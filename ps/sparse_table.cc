@@ -142,7 +142,8 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   }
 }
 
-void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights) const {
+void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
+                         std::vector<float>* state) const {
   std::vector<std::pair<uint64_t, uint32_t>> rows;
   rows.reserve(size_);
   for (const Slot& s : slots_) {
@@ -156,10 +157,22 @@ void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weight
     (*keys)[i] = rows[i].first;
     std::memcpy(weights->data() + i * dim, RowData(rows[i].second), dim * sizeof(float));
   }
+  if (state == nullptr) return;
+  state->resize(rows.size() * state_floats_);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::memcpy(state->data() + i * state_floats_, RowData(rows[i].second) + dim,
+                state_floats_ * sizeof(float));
+  }
 }
 
-Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float> weights) {
+Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float> weights,
+                           std::span<const float> state) {
   const int dim = options_.dim;
+  if (!state.empty() && state.size() != keys.size() * state_floats_) {
+    return Status::InvalidArgument("import into sparse table " + std::to_string(options_.table_id) +
+                                   ": " + std::to_string(state.size()) + " state floats for " +
+                                   std::to_string(keys.size()) + " keys");
+  }
   if (weights.size() != keys.size() * dim) {
     return Status::InvalidArgument("import into sparse table " + std::to_string(options_.table_id) +
                                    ": " + std::to_string(weights.size()) + " weights for " +
@@ -170,7 +183,11 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
     bool appended = false;  // every value is set below: no initial values needed
     float* row = RowData(FindOrAppend(keys[i], &appended));
     std::memcpy(row, weights.data() + i * dim, dim * sizeof(float));
-    InitOptimizerState(options_.optimizer, dim, row + dim);
+    if (state.empty()) {
+      InitOptimizerState(options_.optimizer, dim, row + dim);
+    } else {
+      std::memcpy(row + dim, state.data() + i * state_floats_, state_floats_ * sizeof(float));
+    }
   }
   return Status::OK();
 }

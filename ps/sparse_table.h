@@ -63,13 +63,21 @@ class SparseTable {
   // 1-based update count, this update included (Adam's bias correction).
   void ApplyGradients(std::span<const uint64_t> keys, std::span<const float> grads, int64_t step);
 
-  // Every row's key and weights (no optimizer state), sorted by key: keys gets
-  // size() keys, weights size() x dim floats. Replaces both vectors' contents.
-  void Export(std::vector<uint64_t>* keys, std::vector<float>* weights) const;
+  // Every row's key and weights, sorted by key: keys gets size() keys, weights
+  // size() x dim floats. With `state`, also each row's optimizer state (size() x
+  // state_floats(), for checkpoints). Replaces the vectors' contents.
+  void Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
+              std::vector<float>* state = nullptr) const;
 
-  // Sets the weights of each key (creating rows as needed) and gives those rows
-  // fresh optimizer state. InvalidArgument when weights is not keys.size() x dim.
-  Status Import(std::span<const uint64_t> keys, std::span<const float> weights);
+  // Sets the weights of each key (creating rows as needed). Without `state` those
+  // rows get fresh optimizer state; with it (keys.size() x state_floats()), exactly
+  // that state, so that a checkpoint resumes bit for bit. InvalidArgument when a
+  // size disagrees.
+  Status Import(std::span<const uint64_t> keys, std::span<const float> weights,
+                std::span<const float> state = {});
+
+  // Optimizer state floats per row.
+  int state_floats() const { return state_floats_; }
 
   int dim() const { return options_.dim; }
   const SparseTableOptions& options() const { return options_; }

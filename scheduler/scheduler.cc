@@ -1,6 +1,6 @@
 #include "scheduler/scheduler.h"
 
-#include <sys/stat.h>
+#include <dirent.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,9 @@
 #include <fstream>
 
 #include "common/clock.h"
+#include "scheduler/checkpoint.h"
 #include "io/line_reader.h"
+#include "io/file_util.h"
 #include "io/model_file.h"
 
 namespace tessera::scheduler {
@@ -156,6 +158,7 @@ Status Scheduler::AwaitHellos() {
   welcome.set_job_id(options_.job_id);
   welcome.set_num_servers(static_cast<int>(nodes_->server_ranks().size()));
   welcome.set_num_workers(num_workers_);
+  welcome.set_start_epoch(options_.start_epoch);
   for (int r = 0; r < nodes_->size(); ++r) {
     if (r == nodes_->scheduler_rank()) continue;
     net::Message m;
@@ -186,8 +189,12 @@ Status Scheduler::Run() {
   job_start_s_ = NowSeconds();
   RETURN_IF_ERROR(AwaitHellos());
   RETURN_IF_ERROR(PlanData());
-  mkdir(options_.config.output().model_dir().c_str(), 0755);
-  std::remove((options_.config.output().model_dir() + "/metrics.jsonl").c_str());
+  RETURN_IF_ERROR(io::CreateDirectories(options_.config.output().model_dir()));
+  // A fresh job starts a fresh metrics file; a resumed one appends to it.
+  if (options_.start_epoch == 0) {
+    std::remove((options_.config.output().model_dir() + "/metrics.jsonl").c_str());
+  }
+  epoch_ = options_.start_epoch;
   next_train_chunk_.resize(num_workers_);
   for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
   epoch_start_s_ = last_progress_s_ = NowSeconds();
@@ -417,6 +424,11 @@ Status Scheduler::FinishEpoch() {
   std::fill(eval_done_.begin(), eval_done_.end(), false);
   for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
   next_validation_chunk_ = 0;
+  const pb::CheckpointConfig& checkpoint = options_.config.checkpoint();
+  if (!checkpoint.dir().empty() &&
+      (epoch_ % checkpoint.every_epochs() == 0 || epoch_ >= epochs_)) {
+    RETURN_IF_ERROR(SaveCheckpoint());
+  }
   epoch_start_s_ = last_progress_s_ = NowSeconds();
   if (epoch_ >= epochs_) {
     RETURN_IF_ERROR(SaveModel());
@@ -427,11 +439,14 @@ Status Scheduler::FinishEpoch() {
   return ReleaseHeld();
 }
 
-Status Scheduler::SaveModel() {
-  const std::string dir = options_.config.output().model_dir();
+StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool with_state) {
+  RETURN_IF_ERROR(io::CreateDirectories(dir));
+  // An old MANIFEST must not vouch for files about to be overwritten.
+  std::remove((dir + "/MANIFEST").c_str());
   pb::SaveRequest request;
   request.set_dir(dir);
   request.set_epoch(epoch_);
+  request.set_with_state(with_state);
   for (auto& server : servers_) {
     net::Message m;
     m.header.set_kind(pb::SAVE);
@@ -445,8 +460,8 @@ Status Scheduler::SaveModel() {
   manifest.set_epochs_done(epoch_);
   manifest.set_dense_size(options_.dense_size);
   manifest.set_sparse_dim(options_.sparse_dim);
+  manifest.set_is_checkpoint(with_state);
   manifest.set_created_by("tessera train, job " + options_.job_id);
-  uint64_t total_bytes = 0;
   for (auto& server : servers_) {
     net::Message reply;
     RETURN_IF_ERROR(server->ReceiveOrTimeout(&reply, timeout_ms_, "a request to save the model"));
@@ -454,11 +469,39 @@ Status Scheduler::SaveModel() {
       return Status::IOError(server->peer_description() + " could not save its shard: " +
                              reply.header.error());
     }
-    pb::ShardFileInfo* info = manifest.add_shards();
-    RETURN_IF_ERROR(net::ParseBody(reply, 0, info));
-    total_bytes += info->bytes();
+    RETURN_IF_ERROR(net::ParseBody(reply, 0, manifest.add_shards()));
+    if (with_state && reply.frames.size() > 1) {
+      RETURN_IF_ERROR(net::ParseBody(reply, 1, manifest.add_state_shards()));
+    }
+    manifest.set_global_step(reply.header.step());
   }
+  // Written last and atomically: a directory without a MANIFEST holds no model.
   RETURN_IF_ERROR(io::WriteManifest(dir, manifest));
+  return manifest;
+}
+
+Status Scheduler::SaveCheckpoint() {
+  const pb::CheckpointConfig& c = options_.config.checkpoint();
+  char name[32];
+  std::snprintf(name, sizeof(name), "/epoch-%04d", epoch_);
+  const std::string dir = c.dir() + name;
+  const double start = NowSeconds();
+  ASSIGN_OR_RETURN(pb::ModelManifest manifest, SaveShards(dir, /*with_state=*/true));
+  uint64_t bytes = 0;
+  for (const auto& f : manifest.shards()) bytes += f.bytes();
+  for (const auto& f : manifest.state_shards()) bytes += f.bytes();
+  char line[256];
+  std::snprintf(line, sizeof(line), "checkpoint %s: %.1f MB in %.2f s", dir.c_str(), bytes / 1e6,
+                NowSeconds() - start);
+  *log_ << line << std::endl;
+  return PruneCheckpoints(c.dir(), c.keep());
+}
+
+Status Scheduler::SaveModel() {
+  const std::string dir = options_.config.output().model_dir();
+  ASSIGN_OR_RETURN(pb::ModelManifest manifest, SaveShards(dir, /*with_state=*/false));
+  uint64_t total_bytes = 0;
+  for (const auto& f : manifest.shards()) total_bytes += f.bytes();
   const double total_s = NowSeconds() - job_start_s_;
   int64_t examples = 0;
   for (const auto& m : metrics_) examples += m.train_examples;
@@ -469,7 +512,7 @@ Status Scheduler::SaveModel() {
                 "worker(s).\nValidation: AUC %.6f, logloss %.6f, calibration %.4f (%lld "
                 "examples).\nModel: %s (MANIFEST + %d shard file(s), %.1f MB); metrics: "
                 "%s/metrics.jsonl",
-                epochs_, static_cast<long long>(examples), total_s,
+                epoch_ - options_.start_epoch, static_cast<long long>(examples), total_s,
                 static_cast<int>(servers_.size()), num_workers_, last.auc, last.logloss,
                 last.calibration, static_cast<long long>(last.validation_examples), dir.c_str(),
                 static_cast<int>(servers_.size()), total_bytes / 1e6, dir.c_str());

@@ -19,6 +19,7 @@
 
 #include "common/status.h"
 #include "io/chunk.h"
+#include "proto/files.pb.h"
 #include "model/metrics.h"
 #include "net/cluster.h"
 #include "net/socket.h"
@@ -32,7 +33,9 @@ struct SchedulerOptions {
   int64_t dense_size = 0;   // of the model, for the manifest
   int sparse_dim = 0;
   std::string job_id;
+  int start_epoch = 0;      // > 0 when resuming from a checkpoint of that many epochs
 };
+
 
 // What one epoch produced (also written as one JSON line of metrics.jsonl).
 struct EpochMetrics {
@@ -80,7 +83,10 @@ class Scheduler {
   Status ReplyChunk(const std::string& peer, const pb::Chunk& chunk);
   Status ReleaseHeld();
   Status FinishEpoch();
+  // Has every server write its shard(s) into `dir`, then writes the MANIFEST.
+  StatusOr<pb::ModelManifest> SaveShards(const std::string& dir, bool with_state);
   Status SaveModel();
+  Status SaveCheckpoint();
   Status ShutdownServers();
   void AddProgress(const pb::ChunkRequest& r);
   void MaybePrintProgress(bool force);

@@ -30,8 +30,8 @@ Worker::Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
   last_report_s_ = NowSeconds();
 }
 
-Status Worker::Run() {
-  for (int epoch = 0;; ++epoch) {
+Status Worker::Run(int start_epoch) {
+  for (int epoch = start_epoch;; ++epoch) {
     step_ = 0;
     while (true) {
       ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));

@@ -38,8 +38,9 @@ class Worker {
   Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
          net::Dealer* scheduler, ParserFactory parser_factory);
 
-  // Trains until the scheduler says the job is done.
-  Status Run();
+  // Trains from `start_epoch` (0, or the epochs a resumed checkpoint holds) until the
+  // scheduler says the job is done.
+  Status Run(int start_epoch = 0);
 
  private:
   StatusOr<pb::Chunk> RequestChunk(int epoch, bool validation);

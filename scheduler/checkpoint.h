@@ -1,0 +1,30 @@
+// Checkpoint directories (DESIGN.md §7): a checkpoint is <root>/epoch-NNNN holding
+// one weight shard and one optimizer-state shard per server and a MANIFEST written
+// last; without a complete, verified MANIFEST a directory is no checkpoint.
+// Functions only; safe to call from any thread on distinct directories.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tessera::scheduler {
+
+// Checkpoint names under `root` (epoch-NNNN), oldest first.
+StatusOr<std::vector<std::string>> ListCheckpoints(const std::string& root);
+
+// Deletes all but the newest `keep` checkpoints under `root` (MANIFEST first, so an
+// interrupted prune never leaves something that looks valid).
+Status PruneCheckpoints(const std::string& root, int keep);
+
+// Reads the MANIFEST and every file it lists, checking each file's own checksum and
+// its size and xxHash64 against the manifest. The error names the bad file.
+Status VerifyCheckpoint(const std::string& dir);
+
+// The newest checkpoint under `root` that verifies. Each newer one that does not is
+// described in `skipped` ("<dir>: <why>") so the caller can say so.
+StatusOr<std::string> LatestGoodCheckpoint(const std::string& root,
+                                           std::vector<std::string>* skipped);
+
+}  // namespace tessera::scheduler

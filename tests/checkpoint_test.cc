@@ -1,0 +1,109 @@
+// Checkpoints through real mpirun: exact resume, resharding onto another number of
+// servers, and falling back past a corrupt checkpoint.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace tessera::testing {
+namespace {
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    data_ = new std::string(MakeTempDir("ckdata"));
+    CommandResult gen = RunCommand(TesseraBin() + " gen-data --out " + *data_ +
+                                   " --train_lines 30000 --validation_lines 10000 --data_seed 3");
+    ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  }
+  static void TearDownTestSuite() {
+    RunCommand("rm -rf " + *data_);
+    delete data_;
+  }
+  void SetUp() override { dir_ = MakeTempDir("ck"); }
+  void TearDown() override { RunCommand("rm -rf " + dir_); }
+
+  // A DeepFM job with Adam (optimizer state matters) checkpointing every epoch.
+  std::string Config() {
+    std::string path = dir_ + "/job.pbtxt";
+    WriteFile(path, "data { train: \"" + *data_ + "/train.tsv\" validation: \"" + *data_ +
+                        "/validation.tsv\" batch_size: 512 chunk_bytes: 1048576 }\n"
+                        "model { kind: DEEPFM embedding_dim: 8 mlp_hidden: [16] }\n"
+                        "training { epochs: 3 sparse_optimizer { learning_rate: 0.01 } }\n"
+                        "cluster { dense_block_floats: 500 }\n"
+                        "checkpoint { dir: \"" + dir_ + "/ckpt\" keep: 5 }\n");
+    return path;
+  }
+
+  CommandResult Train(int servers, const std::string& flags) {
+    return RunCommand(TesseraRun() + " --servers " + std::to_string(servers) +
+                      " --workers 2 -- train --config " + Config() + " " + flags);
+  }
+
+  // The shard checksums a model directory's MANIFEST lists: equal iff bit-identical.
+  std::string Checksums(const std::string& model_dir) {
+    CommandResult r = RunCommand("grep xxh64 " + model_dir + "/MANIFEST");
+    return r.output;
+  }
+
+  static std::string* data_;
+  std::string dir_;
+};
+
+std::string* CheckpointTest::data_ = nullptr;
+
+TEST_F(CheckpointTest, ResumeGivesTheModelOfTheUninterruptedRunBitForBit) {
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  RunCommand("cp -r " + dir_ + "/ckpt/epoch-0001 " + dir_ + "/e1");
+  CommandResult resumed = Train(2, "--model_dir " + dir_ + "/resumed --resume " + dir_ + "/e1");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from " + dir_ + "/e1 (epoch 1)"), std::string::npos)
+      << resumed.output;
+  std::string expected = Checksums(dir_ + "/straight");
+  ASSERT_NE(expected.find("xxh64"), std::string::npos);
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), expected);
+}
+
+TEST_F(CheckpointTest, ResumingOnTwoThenThreeThenOneServersKeepsTheModel) {
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  std::string auc = JsonField(ReadFile(dir_ + "/straight/metrics.jsonl"), "auc");
+  RunCommand("mkdir " + dir_ + "/keep && cp -r " + dir_ + "/ckpt/epoch-0001 " + dir_ + "/keep/");
+  // Epoch 2 on 3 servers from the 2-server checkpoint, then epoch 3 on 1 server.
+  CommandResult three = Train(3, "--epochs 2 --model_dir " + dir_ + "/m3 --resume " + dir_ +
+                                     "/keep/epoch-0001");
+  ASSERT_EQ(three.exit_code, 0) << three.output;
+  CommandResult one = Train(1, "--model_dir " + dir_ + "/m1 --resume " + dir_ + "/ckpt/epoch-0002");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(JsonField(ReadFile(dir_ + "/m1/metrics.jsonl"), "auc"), auc);
+}
+
+TEST_F(CheckpointTest, LatestSkipsACorruptCheckpointAndSaysSo) {
+  CommandResult first = Train(2, "--epochs 2 --model_dir " + dir_ + "/m");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  // Flip one byte in the newest checkpoint's state file.
+  std::string bad = dir_ + "/ckpt/epoch-0002/state-00000-of-00002.tsr";
+  RunCommand("printf 'x' | dd of=" + bad + " bs=1 seek=64 conv=notrunc");
+  CommandResult resumed = Train(2, "--model_dir " + dir_ + "/r --resume latest");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("skipping checkpoint " + dir_ + "/ckpt/epoch-0002"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_NE(resumed.output.find(bad), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from " + dir_ + "/ckpt/epoch-0001"), std::string::npos)
+      << resumed.output;
+}
+
+TEST_F(CheckpointTest, KeepsOnlyTheNewestCheckpoints) {
+  std::string config = Config();
+  RunCommand("sed -i 's/keep: 5/keep: 2/' " + config);
+  CommandResult r = RunCommand(TesseraRun() + " --servers 1 --workers 2 -- train --config " +
+                               config + " --model_dir " + dir_ + "/m");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(RunCommand("ls " + dir_ + "/ckpt").output, "epoch-0002\nepoch-0003\n");
+}
+
+}  // namespace
+}  // namespace tessera::testing
