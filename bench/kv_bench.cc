@@ -15,11 +15,11 @@
 //   kv_bench --role=server                 serve; prints the endpoint on stdout
 //   kv_bench --role=client --server=EP     drive a server started by hand
 //   kv_bench --role=raw [--seconds=S]      raw ZeroMQ: PAIR sender -> forked receiver
+//   kv_bench --role=real [--seconds=S]     ps::PsClient against a forked ps::Server
+//                                          (bench/kv_real.h)
 //
 // Output: one line per case, "RESULT case=<name> key=value ...". MB = 10^6 bytes of
 // values (push+pull counts both directions); keys/s counts keys per op.
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,13 +27,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <zmq.hpp>
 
+#include "bench/kv_real.h"
+#include "bench/peer_process.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "net/message.h"
@@ -561,47 +562,6 @@ Status RunRawSender(const std::string& endpoint, double seconds) {
 // ---------------------------------------------------------------------------------
 // Process plumbing.
 
-// Forks a child that runs `serve(fd)`, which writes its endpoint line to fd. Returns
-// the endpoint; *child gets the child's pid.
-StatusOr<std::string> ForkPeer(Status (*serve)(int), pid_t* child) {
-  int fds[2];
-  if (pipe(fds) != 0) return Status::IOError("pipe failed");
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) return Status::IOError("fork failed");
-  if (pid == 0) {
-    close(fds[0]);
-    Status s = serve(fds[1]);
-    if (!s.ok()) std::fprintf(stderr, "kv_bench peer: %s\n", s.ToString().c_str());
-    std::fflush(stderr);
-    _exit(s.ok() ? 0 : 1);
-  }
-  close(fds[1]);
-  *child = pid;
-  std::string endpoint;
-  char ch;
-  while (read(fds[0], &ch, 1) == 1 && ch != '\n') endpoint += ch;
-  close(fds[0]);
-  if (endpoint.empty()) return Status::Unavailable("the forked peer reported no endpoint");
-  return endpoint;
-}
-
-// Waits up to 10 s for the child to exit, then kills it.
-Status ReapPeer(pid_t child) {
-  for (int i = 0; i < 1000; ++i) {
-    int status = 0;
-    if (waitpid(child, &status, WNOHANG) == child) {
-      return WIFEXITED(status) && WEXITSTATUS(status) == 0
-                 ? Status::OK()
-                 : Status::Aborted("the forked peer failed");
-    }
-    usleep(10000);
-  }
-  kill(child, SIGKILL);
-  waitpid(child, nullptr, 0);
-  return Status::DeadlineExceeded("the forked peer did not exit within 10 s");
-}
-
 std::string Flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
   const std::string prefix = "--" + name + "=";
   for (int i = 1; i < argc; ++i) {
@@ -625,16 +585,16 @@ Status Main(int argc, char** argv) {
     if (endpoint.empty()) return Status::InvalidArgument("--role=client needs --server=EP");
     return RunClient(endpoint, seconds, filter);
   }
+  if (role == "real") return RunRealCases(seconds, filter);
   if (role != "both" && role != "raw") {
-    return Status::InvalidArgument("--role is server, client, both or raw, not " + role);
+    return Status::InvalidArgument("--role is server, client, both, raw or real, not " + role);
   }
   pid_t child = 0;
   ASSIGN_OR_RETURN(std::string endpoint,
                    ForkPeer(role == "raw" ? &RunRawReceiver : &RunServer, &child));
   Status run = role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds, filter);
   if (!run.ok()) {
-    kill(child, SIGKILL);
-    waitpid(child, nullptr, 0);
+    KillPeer(child);
     return run;
   }
   return ReapPeer(child);
