@@ -126,5 +126,28 @@ TEST(DenseStoreTest, EmptyVector) {
   EXPECT_TRUE(store.Pull({}, out).ok());
 }
 
+TEST(DenseStoreTest, ExportAndImportWithStateContinueTrainingExactly) {
+  OptimizerOptions adam;
+  adam.kind = OptimizerOptions::Kind::kAdam;
+  adam.learning_rate = 0.1f;
+  std::vector<uint64_t> all = {0, 1, 2};
+  DenseStore original(10, 4, all, Initial(), adam);
+  std::vector<float> grads(10, 0.5f);
+  ASSERT_TRUE(original.ApplyGradients(all, grads, 1).ok());
+  std::vector<uint64_t> ids;
+  std::vector<float> weights, state;
+  original.Export(&ids, &weights, &state);
+  ASSERT_EQ(state.size(), weights.size() * 2);
+  DenseStore copy(10, 4, all, std::vector<float>(10, 0.0f), adam);
+  ASSERT_TRUE(copy.Import(ids, weights, state).ok());
+  ASSERT_TRUE(original.ApplyGradients(all, grads, 2).ok());
+  ASSERT_TRUE(copy.ApplyGradients(all, grads, 2).ok());
+  std::vector<float> a(10), b(10);
+  ASSERT_TRUE(original.Pull(all, a).ok());
+  ASSERT_TRUE(copy.Pull(all, b).ok());
+  EXPECT_EQ(a, b);
+  EXPECT_FALSE(copy.Import(ids, weights, std::vector<float>(3)).ok());
+}
+
 }  // namespace
 }  // namespace tessera::ps
