@@ -11,5 +11,7 @@ int RunTrain(TrainRole role);
 int RunGenData();
 // `tessera predict`: scores a data file with a trained model.
 int RunPredict();
+// `tessera inspect`: describes and verifies a model or checkpoint directory.
+int RunInspect();
 
 }  // namespace tessera::cmd

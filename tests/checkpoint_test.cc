@@ -86,6 +86,13 @@ TEST_F(CheckpointTest, LatestSkipsACorruptCheckpointAndSaysSo) {
   // Flip one byte in the newest checkpoint's state file.
   std::string bad = dir_ + "/ckpt/epoch-0002/state-00000-of-00002.tsr";
   RunCommand("printf 'x' | dd of=" + bad + " bs=1 seek=64 conv=notrunc");
+  CommandResult inspect = RunCommand(TesseraBin() + " inspect --dir " + dir_ + "/ckpt/epoch-0002");
+  EXPECT_EQ(inspect.exit_code, 1) << inspect.output;
+  EXPECT_NE(inspect.output.find("valid: NO"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find(bad), std::string::npos) << inspect.output;
+  CommandResult good = RunCommand(TesseraBin() + " inspect --dir " + dir_ + "/ckpt/epoch-0001");
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_NE(good.output.find("epochs done 1"), std::string::npos) << good.output;
   CommandResult resumed = Train(2, "--model_dir " + dir_ + "/r --resume latest");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("skipping checkpoint " + dir_ + "/ckpt/epoch-0002"),
