@@ -30,7 +30,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "bench/kv_real.h"
@@ -49,7 +48,7 @@ constexpr int kSendTimeoutMs = 10000;
 constexpr int kReplyTimeoutMs = 10000;
 constexpr int kServerIdleLimitMs = 120000;  // a server with no client for this long exits
 constexpr int kKeysPerRequest = 4096;
-constexpr int kKeySets = 64;  // distinct requests cycled through: 256k rows per table
+constexpr int kKeySets = 64;                // distinct requests cycled through: 256k rows per table
 constexpr int kDenseBlockFloats = 1 << 18;  // 1 MiB blocks
 constexpr int kDenseBlocks = 8;             // 8 MiB in all
 // Sparse tables by header.table: table 0 has 16 floats a row, table 1 has 64.
@@ -219,9 +218,12 @@ enum class Op { kPush, kPull, kPushPull };
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kPush: return "push";
-    case Op::kPull: return "pull";
-    case Op::kPushPull: return "pushpull";
+    case Op::kPush:
+      return "push";
+    case Op::kPull:
+      return "pull";
+    case Op::kPushPull:
+      return "pushpull";
   }
   return "?";
 }
@@ -233,7 +235,7 @@ struct Case {
   int keys = 0;          // keys per request (sparse)
   int dense_blocks = 0;  // 1 MiB blocks per request (dense)
   Op op = Op::kPull;
-  int in_flight = 1;     // ops outstanding at once
+  int in_flight = 1;  // ops outstanding at once
 };
 
 class KvClient {
@@ -277,10 +279,9 @@ class KvClient {
     const double bytes_per_op =
         (static_cast<double>(c.keys) * c.dim + double{kDenseBlockFloats} * c.dense_blocks) *
         sizeof(float) * (c.op == Op::kPushPull ? 2 : 1);
-    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%lld seconds=%.3f\n",
-                c.name.c_str(), ops * bytes_per_op / elapsed / 1e6,
-                static_cast<double>(ops) * c.keys / elapsed, static_cast<long long>(ops),
-                elapsed);
+    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%lld seconds=%.3f\n", c.name.c_str(),
+                ops * bytes_per_op / elapsed / 1e6, static_cast<double>(ops) * c.keys / elapsed,
+                static_cast<long long>(ops), elapsed);
     std::fflush(stdout);
     return Status::OK();
   }
@@ -377,8 +378,8 @@ class KvClient {
       push.frames.push_back(net::FrameFromVector(Keys(c)));
       push.frames.push_back(net::FrameFromVector(Prefix(grads_, size_t(c.keys) * c.dim)));
       push.frames.push_back(net::FrameFromVector(Blocks(c)));
-      push.frames.push_back(net::FrameFromVector(
-          Prefix(dense_grads_, size_t{kDenseBlockFloats} * c.dense_blocks)));
+      push.frames.push_back(
+          net::FrameFromVector(Prefix(dense_grads_, size_t{kDenseBlockFloats} * c.dense_blocks)));
       RETURN_IF_ERROR(dealer_->Send(std::move(push)));
     }
     if (c.op != Op::kPush) {
@@ -444,9 +445,9 @@ std::vector<Case> AllCases() {
 // Runs every case whose name contains `filter` (all when empty).
 Status RunClient(const std::string& endpoint, double seconds, const std::string& filter) {
   zmq::context_t context(1);
-  ASSIGN_OR_RETURN(auto dealer, net::Dealer::Connect(&context, endpoint, "kv_bench_client",
-                                                     "kv_bench server at " + endpoint,
-                                                     kSendTimeoutMs));
+  ASSIGN_OR_RETURN(auto dealer,
+                   net::Dealer::Connect(&context, endpoint, "kv_bench_client",
+                                        "kv_bench server at " + endpoint, kSendTimeoutMs));
   KvClient client(dealer.get());
   RETURN_IF_ERROR(client.WaitForServer());
   auto wanted = [&](const std::string& name) { return name.find(filter) != std::string::npos; };
@@ -515,8 +516,8 @@ Status RunRawSender(const std::string& endpoint, double seconds) {
     socket.connect(endpoint);
     const size_t kMaxBytes = size_t{8} << 20;
     std::vector<char> data(kMaxBytes, 'D');
-    for (size_t size : {size_t{4096}, size_t{65536}, size_t{4096} * 16 * 4, size_t{1} << 20,
-                        kMaxBytes}) {
+    for (size_t size :
+         {size_t{4096}, size_t{65536}, size_t{4096} * 16 * 4, size_t{1} << 20, kMaxBytes}) {
       uint64_t sent = 0;
       const double start = NowSeconds();
       while (NowSeconds() - start < seconds) {
@@ -550,8 +551,8 @@ Status RunRawSender(const std::string& endpoint, double seconds) {
       us.push_back(NowUs() - t0);
     }
     std::sort(us.begin(), us.end());
-    std::printf("RESULT case=raw_lat_64 p50_us=%.1f p99_us=%.1f samples=%zu\n",
-                us[us.size() / 2], us[us.size() * 99 / 100], us.size());
+    std::printf("RESULT case=raw_lat_64 p50_us=%.1f p99_us=%.1f samples=%zu\n", us[us.size() / 2],
+                us[us.size() * 99 / 100], us.size());
     socket.send(zmq::str_buffer("Q"));
   } catch (const zmq::error_t& e) {
     return Status::IOError(std::string("raw sender: ") + e.what());
@@ -592,7 +593,8 @@ Status Main(int argc, char** argv) {
   pid_t child = 0;
   ASSIGN_OR_RETURN(std::string endpoint,
                    ForkPeer(role == "raw" ? &RunRawReceiver : &RunServer, &child));
-  Status run = role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds, filter);
+  Status run =
+      role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds, filter);
   if (!run.ok()) {
     KillPeer(child);
     return run;

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <memory>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "bench/peer_process.h"
@@ -27,11 +26,11 @@ constexpr int kWorkerRank = 2;
 
 struct RealCase {
   std::string name;
-  int dim = 1;           // floats per key
-  int keys = 0;          // keys per step
+  int dim = 1;               // floats per key
+  int keys = 0;              // keys per step
   int64_t dense_floats = 0;  // the whole dense vector, pulled and pushed every step
-  bool push = true;      // pull+push per step, or pull only (at step 1)
-  bool latency = false;  // report round-trip percentiles instead of throughput
+  bool push = true;          // pull+push per step, or pull only (at step 1)
+  bool latency = false;      // report round-trip percentiles instead of throughput
 };
 
 std::vector<RealCase> RealCases() {
@@ -157,11 +156,10 @@ Status Measure(const RealCase& c, RealWorker* worker, double seconds) {
                 us[us.size() / 2], us[us.size() * 99 / 100], us.size());
   } else {
     const double ops = static_cast<double>(us.size());
-    const double bytes = (double(c.keys) * c.dim + double(c.dense_floats)) * sizeof(float) *
-                         (c.push ? 2 : 1);
-    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%.0f seconds=%.3f\n",
-                c.name.c_str(), ops * bytes / elapsed / 1e6, ops * c.keys / elapsed, ops,
-                elapsed);
+    const double bytes =
+        (double(c.keys) * c.dim + double(c.dense_floats)) * sizeof(float) * (c.push ? 2 : 1);
+    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%.0f seconds=%.3f\n", c.name.c_str(),
+                ops * bytes / elapsed / 1e6, ops * c.keys / elapsed, ops, elapsed);
   }
   std::fflush(stdout);
   return Status::OK();
@@ -169,14 +167,13 @@ Status Measure(const RealCase& c, RealWorker* worker, double seconds) {
 
 Status RunCase(const RealCase& c, double seconds) {
   pid_t child = 0;
-  ASSIGN_OR_RETURN(std::string endpoint,
-                   ForkPeer([&c](int fd) { return Serve(c, fd); }, &child));
+  ASSIGN_OR_RETURN(std::string endpoint, ForkPeer([&c](int fd) { return Serve(c, fd); }, &child));
   // The sockets close (lingering until SHUTDOWN is sent) before the server is reaped.
   Status run = [&]() -> Status {
     zmq::context_t context(1);
     ASSIGN_OR_RETURN(auto dealer,
-                     net::Dealer::Connect(&context, endpoint, "worker-2", "ps::Server at " + endpoint,
-                                          kSendTimeoutMs));
+                     net::Dealer::Connect(&context, endpoint, "worker-2",
+                                          "ps::Server at " + endpoint, kSendTimeoutMs));
     net::Dealer* raw = dealer.get();
     ps::PsClientOptions options;
     options.rank = kWorkerRank;

@@ -32,11 +32,15 @@ void RunUpdate(benchmark::State& state, ps::OptimizerOptions::Kind kind) {
   state.SetItemsProcessed(state.iterations() * kRowsPerPush);
 }
 
-void BM_OptimizerAdam(benchmark::State& state) { RunUpdate(state, ps::OptimizerOptions::Kind::kAdam); }
+void BM_OptimizerAdam(benchmark::State& state) {
+  RunUpdate(state, ps::OptimizerOptions::Kind::kAdam);
+}
 void BM_OptimizerAdagrad(benchmark::State& state) {
   RunUpdate(state, ps::OptimizerOptions::Kind::kAdagrad);
 }
-void BM_OptimizerSgd(benchmark::State& state) { RunUpdate(state, ps::OptimizerOptions::Kind::kSgd); }
+void BM_OptimizerSgd(benchmark::State& state) {
+  RunUpdate(state, ps::OptimizerOptions::Kind::kSgd);
+}
 BENCHMARK(BM_OptimizerAdam)->Arg(16)->Arg(64);
 BENCHMARK(BM_OptimizerAdagrad)->Arg(16);
 BENCHMARK(BM_OptimizerSgd)->Arg(16);

@@ -9,8 +9,7 @@
 namespace tessera::bench {
 
 std::vector<std::string> SyntheticCriteoLines(int count) {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "tessera-bench-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "tessera-bench-XXXXXX").string();
   CHECK(mkdtemp(pattern.data()) != nullptr) << "cannot create a directory under /tmp";
   const std::string path = pattern + "/train.tsv";
   io::SyntheticOptions options;
