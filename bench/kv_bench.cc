@@ -32,8 +32,10 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/kv_measure.h"
 #include "bench/kv_real.h"
 #include "bench/peer_process.h"
+#include "bench/raw_zmq.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "net/message.h"
@@ -53,19 +55,6 @@ constexpr int kDenseBlockFloats = 1 << 18;  // 1 MiB blocks
 constexpr int kDenseBlocks = 8;             // 8 MiB in all
 // Sparse tables by header.table: table 0 has 16 floats a row, table 1 has 64.
 constexpr int kTableDims[] = {16, 64};
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-double NowUs() {
-  return std::chrono::duration<double, std::micro>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // ---------------------------------------------------------------------------------
 // The server: one ROUTER, two Adam sparse tables, one Adam dense store.
@@ -241,12 +230,7 @@ struct Case {
 class KvClient {
  public:
   explicit KvClient(net::Dealer* dealer) : dealer_(dealer) {
-    uint64_t seed = 12345;
-    key_sets_.resize(kKeySets);
-    for (auto& set : key_sets_) {
-      set.resize(kKeysPerRequest);
-      for (uint64_t& k : set) k = SplitMix64(&seed);  // distinct: a bijection of a counter
-    }
+    key_sets_ = RandomKeySets(kKeySets, kKeysPerRequest, 12345);
     grads_.assign(size_t{kKeysPerRequest} * 64, 1e-3f);
     dense_grads_.assign(size_t{kDenseBlockFloats} * kDenseBlocks, 1e-3f);
     pulled_.resize(std::max(grads_.size(), dense_grads_.size()));
@@ -279,10 +263,7 @@ class KvClient {
     const double bytes_per_op =
         (static_cast<double>(c.keys) * c.dim + double{kDenseBlockFloats} * c.dense_blocks) *
         sizeof(float) * (c.op == Op::kPushPull ? 2 : 1);
-    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%lld seconds=%.3f\n", c.name.c_str(),
-                ops * bytes_per_op / elapsed / 1e6, static_cast<double>(ops) * c.keys / elapsed,
-                static_cast<long long>(ops), elapsed);
-    std::fflush(stdout);
+    PrintThroughput(c.name, static_cast<double>(ops), bytes_per_op, c.keys, elapsed);
     return Status::OK();
   }
 
@@ -297,10 +278,7 @@ class KvClient {
       RETURN_IF_ERROR(RunOps(c, 1));
       us.push_back(NowUs() - t0);
     }
-    std::sort(us.begin(), us.end());
-    std::printf("RESULT case=%s p50_us=%.1f p99_us=%.1f samples=%zu\n", name.c_str(),
-                us[us.size() / 2], us[us.size() * 99 / 100], us.size());
-    std::fflush(stdout);
+    PrintLatency(name, std::move(us));
     return Status::OK();
   }
 
@@ -471,93 +449,6 @@ Status RunServer(int endpoint_fd) {
   }
   KvServer server(router.get());
   return server.Run();
-}
-
-// ---------------------------------------------------------------------------------
-// Raw ZeroMQ: a PAIR sender streams constant zero-copy messages of one size to a PAIR
-// receiver in another process. The receiver answers an empty message with the byte
-// count it received, echoes messages starting with 'E', and exits on "Q".
-
-Status RunRawReceiver(int endpoint_fd) {
-  zmq::context_t context(1);
-  zmq::socket_t socket(context, zmq::socket_type::pair);
-  try {
-    socket.set(zmq::sockopt::rcvtimeo, kServerIdleLimitMs);
-    socket.bind("tcp://127.0.0.1:*");
-    std::string line = socket.get(zmq::sockopt::last_endpoint) + "\n";
-    if (write(endpoint_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-      return Status::IOError("cannot report the endpoint");
-    }
-    uint64_t bytes = 0;
-    while (true) {
-      zmq::message_t m;
-      if (!socket.recv(m)) return Status::DeadlineExceeded("raw receiver: sender gone");
-      if (m.size() == 0) {
-        socket.send(zmq::buffer(&bytes, sizeof(bytes)));
-        bytes = 0;
-      } else if (m.size() == 1 && *m.data<char>() == 'Q') {
-        return Status::OK();
-      } else if (*m.data<char>() == 'E') {
-        socket.send(m, zmq::send_flags::none);
-      } else {
-        bytes += m.size();
-      }
-    }
-  } catch (const zmq::error_t& e) {
-    return Status::IOError(std::string("raw receiver: ") + e.what());
-  }
-}
-
-Status RunRawSender(const std::string& endpoint, double seconds) {
-  zmq::context_t context(1);
-  zmq::socket_t socket(context, zmq::socket_type::pair);
-  try {
-    socket.set(zmq::sockopt::rcvtimeo, kReplyTimeoutMs);
-    socket.connect(endpoint);
-    const size_t kMaxBytes = size_t{8} << 20;
-    std::vector<char> data(kMaxBytes, 'D');
-    for (size_t size :
-         {size_t{4096}, size_t{65536}, size_t{4096} * 16 * 4, size_t{1} << 20, kMaxBytes}) {
-      uint64_t sent = 0;
-      const double start = NowSeconds();
-      while (NowSeconds() - start < seconds) {
-        for (int i = 0; i < 16; ++i) {
-          // A constant message (no free function): ZeroMQ sends the buffer, no copy.
-          zmq::message_t m(data.data(), size, nullptr, nullptr);
-          socket.send(m, zmq::send_flags::none);
-          sent += size;
-        }
-      }
-      socket.send(zmq::message_t(), zmq::send_flags::none);
-      zmq::message_t count;
-      if (!socket.recv(count)) return Status::DeadlineExceeded("raw receiver did not answer");
-      uint64_t received = 0;
-      std::memcpy(&received, count.data(), sizeof(received));
-      const double elapsed = NowSeconds() - start;
-      if (received != sent) return Status::Internal("raw: sent != received");
-      std::printf("RESULT case=raw_%zu mbps=%.1f msgs_per_s=%.0f seconds=%.3f\n", size,
-                  received / elapsed / 1e6, received / double(size) / elapsed, elapsed);
-      std::fflush(stdout);
-    }
-    // Round trip of a 64-byte message (1 key x 16 floats).
-    std::vector<double> us;
-    const double end = NowSeconds() + seconds;
-    char echo[64] = {'E'};
-    while (NowSeconds() < end || us.size() < 1000) {
-      double t0 = NowUs();
-      socket.send(zmq::buffer(echo, sizeof(echo)));
-      zmq::message_t back;
-      if (!socket.recv(back)) return Status::DeadlineExceeded("raw receiver did not echo");
-      us.push_back(NowUs() - t0);
-    }
-    std::sort(us.begin(), us.end());
-    std::printf("RESULT case=raw_lat_64 p50_us=%.1f p99_us=%.1f samples=%zu\n", us[us.size() / 2],
-                us[us.size() * 99 / 100], us.size());
-    socket.send(zmq::str_buffer("Q"));
-  } catch (const zmq::error_t& e) {
-    return Status::IOError(std::string("raw sender: ") + e.what());
-  }
-  return Status::OK();
 }
 
 // ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/kv_measure.h"
 #include "bench/peer_process.h"
 #include "common/clock.h"
 #include "net/cluster.h"
@@ -42,13 +43,6 @@ std::vector<RealCase> RealCases() {
           {"real_dense1MiB_if1_pull", 1, 0, 1 << 18, false},
           {"real_lat_1x16_pull", 16, 1, 0, false, true},
           {"real_lat_1x16_pushpull", 16, 1, 0, true, true}};
-}
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 // Scheduler rank 0 (never contacted), server rank 1, worker rank 2.
@@ -92,12 +86,7 @@ class RealWorker {
  public:
   RealWorker(const RealCase& c, std::unique_ptr<ps::PsClient> client, net::Dealer* dealer)
       : c_(c), client_(std::move(client)), dealer_(dealer) {
-    uint64_t seed = 12345;
-    key_sets_.resize(kKeySets);
-    for (auto& set : key_sets_) {
-      set.resize(c.keys);
-      for (uint64_t& k : set) k = SplitMix64(&seed);
-    }
+    key_sets_ = RandomKeySets(kKeySets, c.keys, 12345);
     grads_.assign(size_t(c.keys) * c.dim, 1e-3f);
     pulled_.resize(grads_.size());
     dense_.resize(c.dense_floats);
@@ -133,12 +122,6 @@ class RealWorker {
   uint64_t calls_ = 0;  // picks the key set
 };
 
-double NowUs() {
-  return std::chrono::duration<double, std::micro>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 Status Measure(const RealCase& c, RealWorker* worker, double seconds) {
   for (int i = 0; i < kKeySets; ++i) RETURN_IF_ERROR(worker->Step());  // creates the rows
   std::vector<double> us;
@@ -151,17 +134,12 @@ Status Measure(const RealCase& c, RealWorker* worker, double seconds) {
   }
   const double elapsed = NowSeconds() - start;
   if (c.latency) {
-    std::sort(us.begin(), us.end());
-    std::printf("RESULT case=%s p50_us=%.1f p99_us=%.1f samples=%zu\n", c.name.c_str(),
-                us[us.size() / 2], us[us.size() * 99 / 100], us.size());
+    PrintLatency(c.name, std::move(us));
   } else {
-    const double ops = static_cast<double>(us.size());
     const double bytes =
         (double(c.keys) * c.dim + double(c.dense_floats)) * sizeof(float) * (c.push ? 2 : 1);
-    std::printf("RESULT case=%s mbps=%.1f keys_per_s=%.0f ops=%.0f seconds=%.3f\n", c.name.c_str(),
-                ops * bytes / elapsed / 1e6, ops * c.keys / elapsed, ops, elapsed);
+    PrintThroughput(c.name, static_cast<double>(us.size()), bytes, c.keys, elapsed);
   }
-  std::fflush(stdout);
   return Status::OK();
 }
 
