@@ -4,11 +4,12 @@
 //
 // Two processes, as in a job: by default this process forks a server child and drives
 // it as the client (fork before any ZeroMQ context; the endpoint comes back on a pipe).
-// The server is a minimal loop of our own, not ps::Server: that one runs the BSP
-// protocol (a pull waits for the previous step, pushes are not acknowledged, every
-// peer must be in the MPI node table), which makes a standalone load generator
-// awkward. This loop does what ps::Server does per request (copy the frames out, look
-// up or update the table, reply with a zero-copy frame) and acknowledges pushes.
+// The default server is a minimal loop of our own, not ps::Server: that one runs the
+// BSP protocol (a pull waits for the previous step, pushes are not acknowledged), so
+// it cannot time a push alone nor keep 8 requests in flight. This loop does what
+// ps::Server does per request (copy the frames out, look up or update the table,
+// reply with a zero-copy frame) and acknowledges pushes. --role=real measures the
+// production pair, ps::PsClient and ps::Server, in the worker's pull-then-push steps.
 //
 //   kv_bench [--seconds=S] [--filter=SUB]  server child + client, every case (or those
 //                                          whose name contains SUB)
