@@ -10,6 +10,7 @@
 #include "bench/synthetic_lines.h"
 #include "io/criteo.h"
 #include "model/model.h"
+#include "worker/batch_view.h"
 
 namespace tessera::bench {
 namespace {
@@ -36,14 +37,7 @@ void BM_DeepFmTrainStep(benchmark::State& state) {
   for (float& v : sparse) v = normal(rng);
   std::vector<float> dense = m->InitialDense(1);
 
-  model::BatchView view;
-  view.size = batch.size();
-  view.num_fields = batch.num_fields;
-  view.num_dense = batch.num_dense;
-  view.labels = batch.labels;
-  view.dense = batch.dense;
-  view.offsets = batch.offsets;
-  view.rows = batch.rows;
+  const model::BatchView view = worker::ViewOf(batch);
   model::ParamsView params{sparse, dense};
   std::vector<float> predictions(kBatchSize);
   model::Gradients grads;

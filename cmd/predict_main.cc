@@ -14,6 +14,7 @@
 #include "io/model_file.h"
 #include "model/metrics.h"
 #include "ps/sparse_table.h"
+#include "worker/batch_view.h"
 
 DEFINE_string(model, "", "Trained model directory (holds MANIFEST). Required.");
 DEFINE_string(data, "", "Criteo-format file to score (plain or .gz). Required.");
@@ -64,8 +65,7 @@ Status Predict(std::ostream& out) {
           initial.Peek(std::span<const uint64_t>(&batch.unique_keys[i], 1), dst);
         }
       }
-      model::BatchView view{batch.size(), batch.num_fields, batch.num_dense, batch.labels,
-                            batch.dense, batch.offsets, batch.rows};
+      const model::BatchView view = worker::ViewOf(batch);
       predictions.resize(batch.size());
       model->Predict(view, model::ParamsView{rows, loaded.dense()}, predictions);
       metrics.Add(predictions, batch.labels);

@@ -1,6 +1,7 @@
 #include "worker/worker.h"
 
 #include "common/clock.h"
+#include "worker/batch_view.h"
 
 namespace tessera::worker {
 namespace {
@@ -119,18 +120,6 @@ Status Worker::CountBadLines(const io::BatchReader& reader) {
   return Status::OK();
 }
 
-model::BatchView Worker::View() const {
-  model::BatchView v;
-  v.size = batch_.size();
-  v.num_fields = batch_.num_fields;
-  v.num_dense = batch_.num_dense;
-  v.labels = batch_.labels;
-  v.dense = batch_.dense;
-  v.offsets = batch_.offsets;
-  v.rows = batch_.rows;
-  return v;
-}
-
 Status Worker::TrainChunk(const pb::Chunk& chunk, int epoch) {
   std::unique_ptr<io::LineParser> parser = parser_factory_();
   ASSIGN_OR_RETURN(auto reader, io::BatchReader::Open(ToSpec(chunk), parser.get(),
@@ -160,7 +149,7 @@ Status Worker::TrainBatch(int epoch) {
                                 dense_params_));
   predictions_.resize(batch_.size());
   model::ParamsView params{sparse_rows_, dense_params_};
-  double loss = model_->TrainStep(View(), params, predictions_, &grads_);
+  double loss = model_->TrainStep(ViewOf(batch_), params, predictions_, &grads_);
   RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense));
   unreported_examples_ += batch_.size();
   unreported_loss_ += loss * static_cast<double>(batch_.size());
@@ -182,7 +171,7 @@ Status Worker::EvalChunk(const pb::Chunk& chunk, int epoch) {
     RETURN_IF_ERROR(client_->Pull(epoch, step_ + 1, /*eval=*/true, batch_.unique_keys,
                                   sparse_rows_, dense_params_));
     predictions_.resize(batch_.size());
-    model_->Predict(View(), model::ParamsView{sparse_rows_, dense_params_}, predictions_);
+    model_->Predict(ViewOf(batch_), model::ParamsView{sparse_rows_, dense_params_}, predictions_);
     predictions.insert(predictions.end(), predictions_.begin(), predictions_.end());
     labels.insert(labels.end(), batch_.labels.begin(), batch_.labels.end());
   }

@@ -50,7 +50,6 @@ class Worker {
   Status ReportProgress(bool force);
   Status CountBadLines(const io::BatchReader& reader);
   void FillProgress(pb::ChunkRequest* request);
-  model::BatchView View() const;
 
   WorkerOptions options_;
   model::Model* model_;
