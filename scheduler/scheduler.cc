@@ -1,17 +1,15 @@
 #include "scheduler/scheduler.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 
 #include "common/clock.h"
-#include "scheduler/checkpoint.h"
-#include "io/line_reader.h"
 #include "io/file_util.h"
+#include "io/line_reader.h"
 #include "io/model_file.h"
+#include "scheduler/checkpoint.h"
 
 namespace tessera::scheduler {
 namespace {
