@@ -123,6 +123,15 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
   if (cluster.dense_block_floats() < 1) {
     return Status::InvalidArgument("cluster.dense_block_floats must be at least 1");
   }
+  const pb::CheckpointConfig& checkpoint = config.checkpoint();
+  if (checkpoint.every_epochs() < 1) {
+    return Status::InvalidArgument("checkpoint.every_epochs must be at least 1, got " +
+                                   std::to_string(checkpoint.every_epochs()));
+  }
+  if (checkpoint.keep() < 1) {
+    return Status::InvalidArgument("checkpoint.keep must be at least 1, got " +
+                                   std::to_string(checkpoint.keep()));
+  }
   if (config.output().model_dir().empty()) {
     return Status::InvalidArgument("output.model_dir must not be empty");
   }

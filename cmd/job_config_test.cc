@@ -252,5 +252,17 @@ TEST(ToOptimizerOptionsTest, CopiesEveryHyperparameter) {
   EXPECT_FLOAT_EQ(o.l2, 0.0625f);
 }
 
+TEST(ValidateJobConfigTest, NamesBadCheckpointFields) {
+  pb::JobConfig config;
+  config.mutable_data()->add_train("train.tsv");
+  config.mutable_checkpoint()->set_every_epochs(0);
+  Status s = ValidateJobConfig(config);
+  EXPECT_NE(s.message().find("checkpoint.every_epochs"), std::string::npos) << s.ToString();
+  config.mutable_checkpoint()->set_every_epochs(1);
+  config.mutable_checkpoint()->set_keep(0);
+  s = ValidateJobConfig(config);
+  EXPECT_NE(s.message().find("checkpoint.keep"), std::string::npos) << s.ToString();
+}
+
 }  // namespace
 }  // namespace tessera::cmd
