@@ -53,11 +53,15 @@ SparseTable::SparseTable(SparseTableOptions options)
   CHECK(valid.ok()) << valid.ToString();
 }
 
-size_t SparseTable::FindSlot(uint64_t key) const {
-  const size_t mask = slots_.size() - 1;
+size_t SparseTable::HomeSlot(uint64_t key) const {
   // The high bits of the mix: independent of SlotOf's low bits, which are equal for
   // every key a server owns.
-  size_t i = static_cast<size_t>(Mix64(key) >> (64 - capacity_log2_));
+  return static_cast<size_t>(Mix64(key) >> (64 - capacity_log2_));
+}
+
+size_t SparseTable::FindSlot(uint64_t key) const {
+  const size_t mask = slots_.size() - 1;
+  size_t i = HomeSlot(key);
   while (slots_[i].row != kNoRow && slots_[i].key != key) i = (i + 1) & mask;
   return i;
 }
@@ -108,11 +112,25 @@ void SparseTable::GrowMap() {
   }
 }
 
+void SparseTable::ResolveRows(std::span<const uint64_t> keys) {
+  // Keys of a request land on random slots and rows: a miss to memory each. Asking
+  // for the slot kLookAhead keys early, and for each row as soon as it is known, lets
+  // those misses overlap instead of queueing one after another.
+  constexpr size_t kLookAhead = 8;
+  rows_.resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i + kLookAhead < keys.size()) __builtin_prefetch(&slots_[HomeSlot(keys[i + kLookAhead])]);
+    rows_[i] = FindOrCreate(keys[i]);
+    __builtin_prefetch(RowData(rows_[i]));
+  }
+}
+
 void SparseTable::Pull(std::span<const uint64_t> keys, std::span<float> out) {
   const int dim = options_.dim;
   CHECK_EQ(out.size(), keys.size() * dim);
+  ResolveRows(keys);
   for (size_t i = 0; i < keys.size(); ++i) {
-    std::memcpy(out.data() + i * dim, RowData(FindOrCreate(keys[i])), dim * sizeof(float));
+    std::memcpy(out.data() + i * dim, RowData(rows_[i]), dim * sizeof(float));
   }
 }
 
@@ -136,8 +154,9 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   CHECK_EQ(grads.size(), keys.size() * dim);
   if (keys.empty()) return;
   const PreparedStep prepared = PrepareStep(options_.optimizer, step);
+  ResolveRows(keys);
   for (size_t i = 0; i < keys.size(); ++i) {
-    float* row = RowData(FindOrCreate(keys[i]));
+    float* row = RowData(rows_[i]);
     ApplyUpdate(prepared, dim, row, row + dim, grads.data() + i * dim);
   }
 }
@@ -195,7 +214,8 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
 size_t SparseTable::MemoryBytes() const {
   size_t page_bytes = PageFloats() * sizeof(float);
   return slots_.capacity() * sizeof(Slot) + pages_.size() * page_bytes +
-         pages_.capacity() * sizeof(pages_[0]) + options_.init.capacity() * sizeof(ColumnInit);
+         pages_.capacity() * sizeof(pages_[0]) + options_.init.capacity() * sizeof(ColumnInit) +
+         rows_.capacity() * sizeof(uint32_t);
 }
 
 }  // namespace tessera::ps

@@ -105,6 +105,10 @@ class SparseTable {
   // Appends a row with unset values to the arena and returns its index.
   uint32_t AppendRow();
   // Doubles the map capacity, reinserting every slot.
+  // The slot a key's probe starts at.
+  size_t HomeSlot(uint64_t key) const;
+  // Fills rows_ with the row of each key (creating missing rows), prefetching ahead.
+  void ResolveRows(std::span<const uint64_t> keys);
   void GrowMap();
   size_t PageFloats() const { return static_cast<size_t>(row_floats_) << page_rows_log2_; }
   float* RowData(uint32_t row) {
@@ -121,6 +125,7 @@ class SparseTable {
   // arena's slack stays small and a page never becomes a huge allocation.
   const int page_rows_log2_;
   const uint32_t page_row_mask_;
+  std::vector<uint32_t> rows_;  // scratch of Pull / ApplyGradients
   std::vector<Slot> slots_;  // capacity is a power of two
   int capacity_log2_ = 0;
   size_t size_ = 0;
