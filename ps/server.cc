@@ -165,8 +165,10 @@ Status Server::ApplyStep(int64_t step) {
   merge_index_.clear();
   merged_keys_.clear();
   merged_grads_.clear();
-  std::vector<float> dense_sum;
-  std::vector<uint64_t> dense_ids;
+  // Every worker pushes the same dense blocks (all this server owns): the first one's
+  // ids stand for all.
+  const std::vector<uint64_t>* dense_ids = nullptr;
+  merged_dense_.clear();
   int contributors = 0;
   for (const Push& p : it->second) {  // worker-rank order: the sum is reproducible
     if (!p.present) continue;
@@ -182,24 +184,26 @@ Status Server::ApplyStep(int64_t step) {
       for (int j = 0; j < dim; ++j) dst[j] += src[j];
     }
     if (!p.block_ids.empty()) {
-      if (dense_ids.empty()) {
-        dense_ids = p.block_ids;
-        dense_sum.assign(p.dense_grads.size(), 0.0f);
+      if (dense_ids == nullptr) {
+        dense_ids = &p.block_ids;
+        merged_dense_.assign(p.dense_grads.size(), 0.0f);
       }
-      if (p.block_ids != dense_ids || p.dense_grads.size() != dense_sum.size()) {
+      if (p.block_ids != *dense_ids || p.dense_grads.size() != merged_dense_.size()) {
         return Status::Corruption("workers pushed different dense blocks in step " +
                                   std::to_string(step));
       }
-      for (size_t j = 0; j < dense_sum.size(); ++j) dense_sum[j] += p.dense_grads[j];
+      for (size_t j = 0; j < merged_dense_.size(); ++j) merged_dense_[j] += p.dense_grads[j];
     }
   }
   if (contributors == 0) return Status::OK();
   ++global_step_;
   const float scale = 1.0f / static_cast<float>(contributors);
   for (float& g : merged_grads_) g *= scale;
-  for (float& g : dense_sum) g *= scale;
+  for (float& g : merged_dense_) g *= scale;
   table_.ApplyGradients(merged_keys_, merged_grads_, global_step_);
-  if (!dense_ids.empty()) RETURN_IF_ERROR(dense_.ApplyGradients(dense_ids, dense_sum, global_step_));
+  if (dense_ids != nullptr) {
+    RETURN_IF_ERROR(dense_.ApplyGradients(*dense_ids, merged_dense_, global_step_));
+  }
   return Status::OK();
 }
 
@@ -246,12 +250,8 @@ Status Server::ServePull(const std::string& peer, const net::Message& msg) {
     table_.Pull(keys, values);
   }
   size_t dense_floats = 0;
-  for (uint64_t b : block_ids) {
-    if (static_cast<int64_t>(b) * options_.dense_block_floats >= options_.dense_size) {
-      return Status::Corruption("PULL of dense block " + std::to_string(b) + " out of range");
-    }
-    dense_floats += dense_.BlockFloats(b);
-  }
+  // BlockFloats is 0 past the end; DenseStore::Pull rejects ids this server does not own.
+  for (uint64_t b : block_ids) dense_floats += dense_.BlockFloats(b);
   std::vector<float> dense(dense_floats);
   RETURN_IF_ERROR(dense_.Pull(block_ids, dense));
   net::Message reply;

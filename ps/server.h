@@ -116,6 +116,7 @@ class Server {
   std::unordered_map<uint64_t, int32_t> merge_index_;
   std::vector<uint64_t> merged_keys_;
   std::vector<float> merged_grads_;
+  std::vector<float> merged_dense_;
   bool shutdown_ = false;
 };
 
