@@ -12,6 +12,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${TESSERA_SHARED_DIR:-$root/../shared}"
 models="${1:-lr deepfm}"
+source "$root/bench/torch_compare.sh"
 work="$(mktemp -d /tmp/tessera-criteo-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
@@ -29,22 +30,15 @@ for m in $models; do
     deepfm) kind=DEEPFM; mlp="mlp_hidden: [400, 400, 400]" ;;
     *) echo "unknown model $m"; exit 2 ;;
   esac
-  cat > "$work/$m.pbtxt" <<JOB
-data { train: "$work/train.tsv" validation: "$work/test.tsv" batch_size: 512 }
-model { kind: $kind embedding_dim: 16 $mlp }
-training { epochs: 1 seed: 1
-  sparse_optimizer { kind: ADAM learning_rate: 0.001 }
-  dense_optimizer { kind: ADAM learning_rate: 0.001 } }
-cluster { progress_interval_s: 0 }
-output { model_dir: "$work/model-$m" }
-JOB
+  write_job "$work/$m.pbtxt" "$work/train.tsv" "$work/test.tsv" "kind: $kind embedding_dim: 16 $mlp" \
+    "$work/model-$m"
   start=$(date +%s.%N)
   "$root/launch/tessera-run" --servers 2 --workers 2 -- train --config "$work/$m.pbtxt" > "$work/log-$m.txt" 2>&1 \
     || { echo "tessera $m FAILED"; tail -20 "$work/log-$m.txt"; continue; }
   end=$(date +%s.%N)
-  auc=$(grep -o '"auc": [0-9.]*' "$work/model-$m/metrics.jsonl" | tail -1 | cut -d' ' -f2)
-  ll=$(grep -o '"logloss": [0-9.]*' "$work/model-$m/metrics.jsonl" | tail -1 | cut -d' ' -f2)
-  eps=$(grep -o '"examples_per_second": [0-9.e+]*' "$work/model-$m/metrics.jsonl" | tail -1 | cut -d' ' -f2)
+  auc=$(metric "$work/model-$m" auc)
+  ll=$(metric "$work/model-$m" logloss)
+  eps=$(metric "$work/model-$m" examples_per_second)
   printf 'RESULT tessera model=%s auc=%s logloss=%s train_examples_per_s=%.0f wall_s=%.1f\n' \
     "$m" "$auc" "$ll" "$eps" "$(echo "$end - $start" | bc)"
   if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then

@@ -11,6 +11,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${TESSERA_SHARED_DIR:-$root/../shared}"
 models="${1:-lr fm deepfm dlrm}"
 lines="${2:-1000000}"
+source "$root/bench/torch_compare.sh"
 work="$(mktemp -d /tmp/tessera-e2e-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 "$root/build/tessera" gen-data --out "$work" --train_lines "$lines" --validation_lines 200000 >/dev/null
@@ -24,19 +25,11 @@ for m in $models; do
     dlrm) model="kind: DLRM embedding_dim: 16 dlrm_bottom_mlp: [512, 256, 64] dlrm_top_mlp: [512, 256]" ;;
     *) echo "unknown model $m"; exit 2 ;;
   esac
-  cat > "$work/$m.pbtxt" <<JOB
-data { train: "$work/train.tsv" validation: "$work/validation.tsv" batch_size: 512 }
-model { $model }
-training { epochs: 1 seed: 1
-  sparse_optimizer { kind: ADAM learning_rate: 0.001 }
-  dense_optimizer { kind: ADAM learning_rate: 0.001 } }
-cluster { progress_interval_s: 0 }
-output { model_dir: "$work/model-$m" }
-JOB
+  write_job "$work/$m.pbtxt" "$work/train.tsv" "$work/validation.tsv" "$model" "$work/model-$m"
   "$root/launch/tessera-run" --servers 1 --workers 2 -- train --config "$work/$m.pbtxt" \
     > "$work/log-$m.txt" 2>&1 || { echo "tessera $m FAILED"; tail -5 "$work/log-$m.txt"; continue; }
-  t_eps=$(grep -o '"examples_per_second": [0-9.e+]*' "$work/model-$m/metrics.jsonl" | cut -d' ' -f2)
-  t_auc=$(grep -o '"auc": [0-9.]*' "$work/model-$m/metrics.jsonl" | cut -d' ' -f2)
+  t_eps=$(metric "$work/model-$m" examples_per_second)
+  t_auc=$(metric "$work/model-$m" auc)
   r=$(/usr/bin/python3 "$shared/peers/torch_ctr.py" --train "$work/train.tsv" \
         --test "$work/validation.tsv" --model "$m" --epochs 1 --batch-size 1024 --threads 2 \
         2>&1 | grep RESULT || true)
