@@ -49,6 +49,9 @@ Status CheckOptimizer(const pb::OptimizerConfig& o, const std::string& field) {
     return Status::InvalidArgument(field + ".beta2 must be in [0, 1)");
   }
   if (!(o.epsilon() > 0)) return Status::InvalidArgument(field + ".epsilon must be positive");
+  if (o.kind() == pb::FTRL) {  // TODO(ftrl): remove once ps/optimizer has it
+    return Status::InvalidArgument(field + ".kind: FTRL is not built yet");
+  }
   if (o.l2() < 0) return Status::InvalidArgument(field + ".l2 must not be negative");
   if (o.initial_accumulator() < 0) {
     return Status::InvalidArgument(field + ".initial_accumulator must not be negative");
@@ -149,6 +152,8 @@ model::ModelSpec ToModelSpec(const pb::JobConfig& config) {
     case pb::WIDE_DEEP: spec.kind = model::ModelKind::kWideDeep; break;
     case pb::DLRM: spec.kind = model::ModelKind::kDlrm; break;
     case pb::DCN_V2: spec.kind = model::ModelKind::kDcnV2; break;
+    case pb::MF: spec.kind = model::ModelKind::kMf; break;
+    case pb::TWO_TOWER: spec.kind = model::ModelKind::kTwoTower; break;
   }
   spec.num_fields = 26;
   spec.num_dense = 13;
@@ -176,6 +181,7 @@ ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& c) {
     case pb::SGD: o.kind = ps::OptimizerOptions::Kind::kSgd; break;
     case pb::ADAGRAD: o.kind = ps::OptimizerOptions::Kind::kAdagrad; break;
     case pb::ADAM: o.kind = ps::OptimizerOptions::Kind::kAdam; break;
+    case pb::FTRL: o.kind = ps::OptimizerOptions::Kind::kSgd; break;  // TODO(ftrl): not built yet
   }
   o.learning_rate = c.learning_rate();
   o.beta1 = c.beta1();

@@ -46,6 +46,9 @@ std::unique_ptr<Tower> MakeTower(const ModelSpec& spec) {
     case ModelKind::kDcnV2:
       return std::make_unique<CrossTower>(width, spec.cross_layers, spec.mlp_hidden,
                                           spec.activation);
+    case ModelKind::kMf:
+    case ModelKind::kTwoTower:
+      break;  // TODO(mf): not built yet; CreateModel rejects them
   }
   LOG(FATAL) << "unknown model kind " << static_cast<int>(spec.kind);
   return nullptr;

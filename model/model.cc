@@ -27,7 +27,8 @@ Status CheckRange(const char* field, int value, int min, int max) {
 bool IsKnownKind(ModelKind kind) {
   return kind == ModelKind::kLogisticRegression || kind == ModelKind::kFactorizationMachine ||
          kind == ModelKind::kDeepFM || kind == ModelKind::kMlp || kind == ModelKind::kWideDeep ||
-         kind == ModelKind::kDlrm || kind == ModelKind::kDcnV2;
+         kind == ModelKind::kDlrm || kind == ModelKind::kDcnV2 || kind == ModelKind::kMf ||
+         kind == ModelKind::kTwoTower;
 }
 
 bool IsKnownActivation(ActivationKind kind) {
@@ -123,6 +124,9 @@ Status CheckSpec(const ModelSpec& spec) {
       RETURN_IF_ERROR(CheckEmbeddings(spec));
       RETURN_IF_ERROR(CheckCross(spec));
       break;
+    case ModelKind::kMf:
+    case ModelKind::kTwoTower:
+      return Status::InvalidArgument("model spec: MF and two-tower are not built yet");
     case ModelKind::kDeepFM:
     case ModelKind::kMlp:
     case ModelKind::kWideDeep:

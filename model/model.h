@@ -24,6 +24,12 @@ enum class ModelKind {
   kWideDeep,  // LR's linear term + that MLP
   kDlrm,      // DLRM: bottom MLP, pairwise dot products, top MLP (model/dlrm_tower.h)
   kDcnV2,     // DCN-v2: cross network in parallel with an MLP (model/cross_tower.h)
+  kMf,        // biased matrix factorization: user fields' vectors . item fields' vectors
+  kTwoTower,  // two-tower retrieval: user MLP output . item MLP output
+};
+enum class LossKind {
+  kBinaryCrossEntropy,  // predictions are probabilities (sigmoid of the logit)
+  kSquaredError,        // predictions are values: label_offset + the model's output
 };
 enum class ActivationKind { kRelu, kTanh, kSigmoid };
 
@@ -42,6 +48,17 @@ struct ModelSpec {
   int cross_layers = 3;                               // DCN-v2: number of cross layers L
   ActivationKind activation = ActivationKind::kRelu;  // of every hidden layer
   float init_std = 0.01f;                             // normal init of embedding vectors
+  LossKind loss = LossKind::kBinaryCrossEntropy;
+  // MF and two-tower: fields [0, user_fields) describe the user, the rest the item.
+  int user_fields = 1;
+  // Squared error: added to every output (the mean training label).
+  float label_offset = 0.0f;
+  // Squared error: Predict clips to [min_prediction, max_prediction] when
+  // min_prediction < max_prediction (TrainStep never clips).
+  float min_prediction = 0.0f;
+  float max_prediction = 0.0f;
+  // Two-tower: hidden sizes of each tower's MLP (output embedding_dim wide).
+  std::vector<int> tower_hidden = {64};
 };
 
 // How the columns of a fresh sparse row start: columns [begin, end) are zero, or
