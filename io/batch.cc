@@ -9,6 +9,7 @@ void Batch::Clear() {
   dense.clear();
   offsets.assign(1, 0);
   keys.clear();
+  values.clear();
   unique_keys.clear();
   rows.clear();
 }

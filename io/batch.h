@@ -17,6 +17,10 @@ struct Batch {
   std::vector<float> dense;      // [B x D] row-major
   std::vector<int32_t> offsets;  // [B*F + 1]; bag (b, f) is keys[offsets[b*F+f] .. offsets[b*F+f+1])
   std::vector<uint64_t> keys;    // feature ids, all bags concatenated
+  // Per-key weights, parallel to keys (libsvm/libffm values); empty when every key
+  // weighs 1. A parser that writes a weight writes one for every key of the batch
+  // (Clear empties it, so a batch is weighted or not as a whole).
+  std::vector<float> values;
 
   // Filled by Deduplicate():
   std::vector<uint64_t> unique_keys;  // distinct keys in order of first appearance

@@ -23,6 +23,9 @@ struct BatchView {
   // contributes zeros).
   std::span<const int32_t> offsets;  // [B*F + 1], offsets[0] == 0
   std::span<const int32_t> rows;     // indices into ParamsView::sparse rows
+  // Per-entry weights parallel to rows (a bag is then the weighted sum of its rows);
+  // empty when every weight is 1.
+  std::span<const float> values;
 };
 
 // Parameters pulled for one batch.

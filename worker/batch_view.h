@@ -18,6 +18,7 @@ inline model::BatchView ViewOf(const io::Batch& batch) {
   v.dense = batch.dense;
   v.offsets = batch.offsets;
   v.rows = batch.rows;
+  v.values = batch.values;
   return v;
 }
 
