@@ -72,6 +72,43 @@ double Calibration(std::span<const float> predictions, std::span<const float> la
   return std::accumulate(predictions.begin(), predictions.end(), 0.0) / label_sum;
 }
 
+double Accuracy(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  if (predictions.empty()) return kNaN;
+  int64_t right = 0;
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    right += (predictions[i] > 0.5f) == IsPositive(labels[i]);
+  }
+  return static_cast<double>(right) / static_cast<double>(predictions.size());
+}
+
+double Rmse(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  if (predictions.empty()) return kNaN;
+  double sum = 0.0;
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const double d = static_cast<double>(predictions[i]) - labels[i];
+    sum += d * d;
+  }
+  return std::sqrt(sum / static_cast<double>(predictions.size()));
+}
+
+double Mae(std::span<const float> predictions, std::span<const float> labels) {
+  CHECK_EQ(predictions.size(), labels.size());
+  if (predictions.empty()) return kNaN;
+  double sum = 0.0;
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    sum += std::abs(static_cast<double>(predictions[i]) - labels[i]);
+  }
+  return sum / static_cast<double>(predictions.size());
+}
+
+double HitAtK(int64_t rank, int k) { return rank >= 0 && rank < k ? 1.0 : 0.0; }
+
+double NdcgAtK(int64_t rank, int k) {
+  return rank >= 0 && rank < k ? 1.0 / std::log2(static_cast<double>(rank) + 2.0) : 0.0;
+}
+
 void MetricsAccumulator::Add(std::span<const float> predictions, std::span<const float> labels) {
   CHECK_EQ(predictions.size(), labels.size());
   predictions_.insert(predictions_.end(), predictions.begin(), predictions.end());

@@ -78,5 +78,35 @@ TEST(MetricsAccumulatorTest, EmptyGivesNaN) {
   EXPECT_TRUE(std::isnan(acc.Calibration()));
 }
 
+TEST(AccuracyTest, CountsPredictionsOnTheLabelsSide) {
+  EXPECT_DOUBLE_EQ(Accuracy(std::vector<float>{0.9f, 0.2f, 0.6f, 0.5f},
+                            std::vector<float>{1, 0, 0, 1}),
+                   0.5);  // 0.5 is not above 0.5: predicted negative
+  EXPECT_TRUE(std::isnan(Accuracy(std::vector<float>{}, std::vector<float>{})));
+}
+
+TEST(RegressionMetricsTest, RmseAndMaeByHand) {
+  std::vector<float> p = {3.5f, 2.0f, 5.0f}, y = {4, 2, 3};
+  // errors -0.5, 0, 2: squared 0.25 + 0 + 4 = 4.25 over 3; absolute 2.5 over 3
+  EXPECT_DOUBLE_EQ(Rmse(p, y), std::sqrt(4.25 / 3));
+  EXPECT_DOUBLE_EQ(Mae(p, y), 2.5 / 3);
+  EXPECT_TRUE(std::isnan(Rmse(std::vector<float>{}, std::vector<float>{})));
+  MetricsAccumulator acc;
+  acc.Add(std::vector<float>{3.5f}, std::vector<float>{4});
+  acc.Add(std::vector<float>{2.0f, 5.0f}, std::vector<float>{2, 3});
+  EXPECT_DOUBLE_EQ(acc.Rmse(), Rmse(p, y));
+  EXPECT_DOUBLE_EQ(acc.Mae(), Mae(p, y));
+}
+
+TEST(TopKMetricsTest, HitAndNdcgOfOneHeldOutItem) {
+  EXPECT_EQ(HitAtK(0, 10), 1.0);
+  EXPECT_EQ(HitAtK(9, 10), 1.0);
+  EXPECT_EQ(HitAtK(10, 10), 0.0);
+  EXPECT_EQ(NdcgAtK(0, 10), 1.0);
+  EXPECT_DOUBLE_EQ(NdcgAtK(1, 10), 1.0 / std::log2(3.0));
+  EXPECT_DOUBLE_EQ(NdcgAtK(9, 10), 1.0 / std::log2(11.0));
+  EXPECT_EQ(NdcgAtK(10, 10), 0.0);
+}
+
 }  // namespace
 }  // namespace tessera::model
