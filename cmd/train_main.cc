@@ -157,6 +157,7 @@ Status RunScheduler(const RankContext& c, const model::Model& model) {
   options.sparse_dim = model.sparse_dim();
   options.job_id = std::to_string(std::random_device{}());
   options.start_epoch = c.start_epoch;
+  options.value_predictions = c.config.model().loss() == pb::MSE;
   scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
                          &std::cerr);
   RETURN_IF_ERROR(s.Run());

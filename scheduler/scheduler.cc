@@ -88,7 +88,20 @@ std::string EpochMetrics::ToJson() const {
          JsonNumber(train_seconds > 0 ? train_examples / train_seconds : 0) +
          ", \"validation_examples\": " + std::to_string(validation_examples) +
          ", \"auc\": " + JsonNumber(auc) + ", \"logloss\": " + JsonNumber(logloss) +
-         ", \"calibration\": " + JsonNumber(calibration) + "}";
+         ", \"calibration\": " + JsonNumber(calibration) +
+         ", \"accuracy\": " + JsonNumber(accuracy) + ", \"rmse\": " + JsonNumber(rmse) +
+         ", \"mae\": " + JsonNumber(mae) + "}";
+}
+
+std::string EpochMetrics::ValidationSummary(bool value_predictions) const {
+  char text[160];
+  if (value_predictions) {
+    std::snprintf(text, sizeof(text), "RMSE %.6f, MAE %.6f", rmse, mae);
+  } else {
+    std::snprintf(text, sizeof(text), "AUC %.6f, logloss %.6f, accuracy %.4f, calibration %.4f",
+                  auc, logloss, accuracy, calibration);
+  }
+  return text;
 }
 
 Scheduler::Scheduler(SchedulerOptions options, net::Router* router,
@@ -394,17 +407,20 @@ Status Scheduler::FinishEpoch() {
   m.auc = eval_.Auc();
   m.logloss = eval_.LogLoss();
   m.calibration = eval_.Calibration();
+  m.accuracy = eval_.Accuracy();
+  m.rmse = eval_.Rmse();
+  m.mae = eval_.Mae();
   metrics_.push_back(m);
   char line[320];
   std::snprintf(line, sizeof(line),
                 "epoch %d/%d done in %.1f s: %lld examples in %.1f s (%s ex/s), train loss "
-                "%.5f, bad lines %lld; validation: %lld examples, AUC %.6f, logloss %.6f, "
-                "calibration %.4f",
+                "%.5f, bad lines %lld; validation: %lld examples, %s",
                 m.epoch, epochs_, m.seconds, static_cast<long long>(m.train_examples),
                 m.train_seconds,
                 FormatRate(m.train_seconds > 0 ? m.train_examples / m.train_seconds : 0).c_str(),
                 m.train_loss, static_cast<long long>(m.bad_lines),
-                static_cast<long long>(m.validation_examples), m.auc, m.logloss, m.calibration);
+                static_cast<long long>(m.validation_examples),
+                m.ValidationSummary(options_.value_predictions).c_str());
   *log_ << line << std::endl;
   std::ofstream jsonl(options_.config.output().model_dir() + "/metrics.jsonl", std::ios::app);
   jsonl << m.ToJson() << "\n";
@@ -507,12 +523,13 @@ Status Scheduler::SaveModel() {
   const EpochMetrics& last = metrics_.back();
   std::snprintf(line, sizeof(line),
                 "Trained for %d epoch(s), %lld examples, in %.1f s on %d server(s) and %d "
-                "worker(s).\nValidation: AUC %.6f, logloss %.6f, calibration %.4f (%lld "
+                "worker(s).\nValidation: %s (%lld "
                 "examples).\nModel: %s (MANIFEST + %d shard file(s), %.1f MB); metrics: "
                 "%s/metrics.jsonl",
                 epoch_ - options_.start_epoch, static_cast<long long>(examples), total_s,
-                static_cast<int>(servers_.size()), num_workers_, last.auc, last.logloss,
-                last.calibration, static_cast<long long>(last.validation_examples), dir.c_str(),
+                static_cast<int>(servers_.size()), num_workers_,
+                last.ValidationSummary(options_.value_predictions).c_str(),
+                static_cast<long long>(last.validation_examples), dir.c_str(),
                 static_cast<int>(servers_.size()), total_bytes / 1e6, dir.c_str());
   *out_ << line << std::endl;
   return Status::OK();

@@ -34,6 +34,9 @@ struct SchedulerOptions {
   int sparse_dim = 0;
   std::string job_id;
   int start_epoch = 0;      // > 0 when resuming from a checkpoint of that many epochs
+  // Predictions are values (ratings, MSE loss): validation reports RMSE and MAE
+  // rather than AUC, log loss and calibration.
+  bool value_predictions = false;
 };
 
 
@@ -49,7 +52,12 @@ struct EpochMetrics {
   double auc = 0.0;
   double logloss = 0.0;
   double calibration = 0.0;
+  double accuracy = 0.0;
+  double rmse = 0.0;
+  double mae = 0.0;
   std::string ToJson() const;
+  // "AUC 0.75, logloss 0.49, calibration 1.01" or "RMSE 0.91, MAE 0.72".
+  std::string ValidationSummary(bool value_predictions) const;
 };
 
 class Scheduler {
