@@ -26,7 +26,8 @@ Worker::Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
       model_(model),
       client_(client),
       scheduler_(scheduler),
-      parser_factory_(std::move(parser_factory)) {
+      parser_factory_(std::move(parser_factory)),
+      sampler_(options_.negatives) {
   dense_params_.resize(model_->dense_size());
   last_report_s_ = NowSeconds();
 }
@@ -135,13 +136,15 @@ Status Worker::TrainChunk(const pb::Chunk& chunk, int epoch) {
     RETURN_IF_ERROR(CountBadLines(*reader));
     if (!more) break;
     if (batch_.size() == 0) continue;
-    RETURN_IF_ERROR(TrainBatch(epoch));
+    const int64_t examples = batch_.size();
+    sampler_.Augment(&batch_);
+    RETURN_IF_ERROR(TrainBatch(epoch, examples));
     RETURN_IF_ERROR(ReportProgress(/*force=*/false));
   }
   return Status::OK();
 }
 
-Status Worker::TrainBatch(int epoch) {
+Status Worker::TrainBatch(int epoch, int64_t examples) {
   ++step_;
   const int dim = model_->sparse_dim();
   sparse_rows_.resize(batch_.unique_keys.size() * dim);
@@ -151,8 +154,9 @@ Status Worker::TrainBatch(int epoch) {
   model::ParamsView params{sparse_rows_, dense_params_};
   double loss = model_->TrainStep(ViewOf(batch_), params, predictions_, &grads_);
   RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense));
-  unreported_examples_ += batch_.size();
-  unreported_loss_ += loss * static_cast<double>(batch_.size());
+  // Examples count data lines; the loss is the mean over the batch, negatives included.
+  unreported_examples_ += examples;
+  unreported_loss_ += loss * static_cast<double>(examples);
   ++unreported_steps_;
   return Status::OK();
 }

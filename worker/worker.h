@@ -16,6 +16,7 @@
 #include "io/batch_reader.h"
 #include "model/model.h"
 #include "net/socket.h"
+#include "worker/negative_sampler.h"
 #include "proto/messages.pb.h"
 #include "ps/client/ps_client.h"
 
@@ -28,6 +29,9 @@ struct WorkerOptions {
   double max_bad_line_ratio = 0.01;
   int timeout_ms = 120000;       // deadline of every wait on the scheduler
   double progress_interval_s = 1.0;
+  // Implicit feedback: negatives added to every training batch (count 0: none).
+  // Validation data is scored as it is.
+  NegativeSamplingOptions negatives;
 };
 
 // Makes a parser for the job's data format (one per reader).
@@ -46,7 +50,9 @@ class Worker {
   StatusOr<pb::Chunk> RequestChunk(int epoch, bool validation);
   Status TrainChunk(const pb::Chunk& chunk, int epoch);
   Status EvalChunk(const pb::Chunk& chunk, int epoch);
-  Status TrainBatch(int epoch);
+  // Trains on batch_, which holds `examples` examples read from the data (and maybe
+  // sampled negatives after them).
+  Status TrainBatch(int epoch, int64_t examples);
   Status ReportProgress(bool force);
   Status CountBadLines(const io::BatchReader& reader);
   void FillProgress(pb::ChunkRequest* request);
@@ -56,6 +62,7 @@ class Worker {
   ps::PsClient* client_;
   net::Dealer* scheduler_;
   ParserFactory parser_factory_;
+  NegativeSampler sampler_;
 
   int64_t step_ = 0;  // BSP step within the epoch
   io::Batch batch_;
