@@ -21,7 +21,7 @@ DenseStore::DenseStore(int64_t total_floats, int block_floats, std::vector<uint6
     auto begin = initial.begin() + static_cast<int64_t>(id) * block_floats_;
     Block block{id, std::vector<float>(begin, begin + BlockFloats(id)), {}};
     block.state.resize(optimizer_.StateFloats(BlockFloats(id)));
-    InitOptimizerState(optimizer_, BlockFloats(id), block.state.data());
+    InitOptimizerState(optimizer_, BlockFloats(id), block.weights.data(), block.state.data());
     blocks_.push_back(std::move(block));
   }
 }
@@ -118,7 +118,8 @@ Status DenseStore::Import(std::span<const uint64_t> block_ids, std::span<const f
     std::copy(src, src + block->weights.size(), block->weights.begin());
     src += block->weights.size();
     if (state.empty()) {
-      InitOptimizerState(optimizer_, static_cast<int>(block->weights.size()), block->state.data());
+      InitOptimizerState(optimizer_, static_cast<int>(block->weights.size()),
+                         block->weights.data(), block->state.data());
     } else {
       std::copy(state_src, state_src + block->state.size(), block->state.begin());
       state_src += block->state.size();

@@ -52,8 +52,8 @@ class DenseStore {
               std::vector<float>* state = nullptr) const;
 
   // Sets the weights of `block_ids` (concatenated in `weights`); without `state` those
-  // blocks get fresh optimizer state, with it exactly that state. InvalidArgument,
-  // changing nothing, when an id is not owned here or the sizes disagree.
+  // blocks get the fresh optimizer state of those weights, with it exactly that state.
+  // InvalidArgument, changing nothing, when an id is not owned here or the sizes disagree.
   Status Import(std::span<const uint64_t> block_ids, std::span<const float> weights,
                 std::span<const float> state = {});
 

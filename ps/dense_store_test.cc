@@ -149,5 +149,38 @@ TEST(DenseStoreTest, ExportAndImportWithStateContinueTrainingExactly) {
   EXPECT_FALSE(copy.Import(ids, weights, std::vector<float>(3)).ok());
 }
 
+TEST(DenseStoreTest, FtrlStartsFromTheInitialVectorAndResumesExactly) {
+  OptimizerOptions ftrl;
+  ftrl.kind = OptimizerOptions::Kind::kFtrl;
+  ftrl.learning_rate = 0.1f;
+  ftrl.l1 = 0.5f;
+  ftrl.decay = OptimizerOptions::Decay::kInverseSqrt;
+  ftrl.decay_steps = 1;
+  std::vector<uint64_t> all = {0, 1, 2};
+  DenseStore original(10, 4, all, Initial(), ftrl);
+  ASSERT_EQ(original.StateFloatsPerWeight(), 2);
+  // A zero gradient keeps the initial values 0..9 but for the L1 proximal step:
+  // z = -(beta / alpha) * w0 = -10 * w0, so w = max(0, w0 - l1 * alpha / beta).
+  std::vector<float> zeros(10, 0.0f);
+  ASSERT_TRUE(original.ApplyGradients(all, zeros, 1).ok());
+  std::vector<float> a(10), b(10);
+  ASSERT_TRUE(original.Pull(all, a).ok());
+  EXPECT_EQ(a[0], 0.0f);
+  for (int i = 1; i < 10; ++i) EXPECT_NEAR(a[i], i - 0.05f, 1e-5) << i;
+  std::vector<float> grads(10, 0.5f);
+  ASSERT_TRUE(original.ApplyGradients(all, grads, 2).ok());
+  std::vector<uint64_t> ids;
+  std::vector<float> weights, state;
+  original.Export(&ids, &weights, &state);
+  ASSERT_EQ(state.size(), weights.size() * 2);
+  DenseStore copy(10, 4, all, std::vector<float>(10, 0.0f), ftrl);
+  ASSERT_TRUE(copy.Import(ids, weights, state).ok());
+  ASSERT_TRUE(original.ApplyGradients(all, grads, 3).ok());
+  ASSERT_TRUE(copy.ApplyGradients(all, grads, 3).ok());
+  ASSERT_TRUE(original.Pull(all, a).ok());
+  ASSERT_TRUE(copy.Pull(all, b).ok());
+  EXPECT_EQ(a, b);
+}
+
 }  // namespace
 }  // namespace tessera::ps

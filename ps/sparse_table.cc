@@ -75,7 +75,7 @@ uint32_t SparseTable::FindOrCreate(uint64_t key) {
     float* data = RowData(row);
     FillInitialRow(options_.init, options_.seed, options_.table_id, key,
                    std::span<float>(data, options_.dim));
-    InitOptimizerState(options_.optimizer, options_.dim, data + options_.dim);
+    InitOptimizerState(options_.optimizer, options_.dim, data, data + options_.dim);
   }
   return row;
 }
@@ -203,7 +203,7 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
     float* row = RowData(FindOrAppend(keys[i], &appended));
     std::memcpy(row, weights.data() + i * dim, dim * sizeof(float));
     if (state.empty()) {
-      InitOptimizerState(options_.optimizer, dim, row + dim);
+      InitOptimizerState(options_.optimizer, dim, row, row + dim);
     } else {
       std::memcpy(row + dim, state.data() + i * state_floats_, state_floats_ * sizeof(float));
     }

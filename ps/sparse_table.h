@@ -2,8 +2,9 @@
 // `dim` floats keyed by uint64 feature ids, updated by an optimizer at push time.
 //
 // Values never depend on insertion order or placement: a fresh row starts from
-// FillInitialRow(seed, table_id, key), its optimizer state from zero (Adagrad:
-// initial_accumulator), and only ApplyGradients changes it.
+// FillInitialRow(seed, table_id, key), its optimizer state from InitOptimizerState
+// (zero; Adagrad: initial_accumulator; FTRL: a function of the initial weights), and
+// only ApplyGradients changes it.
 //
 // Memory (a headline figure): a flat open-addressing map of 12-byte slots {key,
 // 32-bit row index}, linear probing, power-of-two capacity, at most 80% full; rows
@@ -60,7 +61,8 @@ class SparseTable {
   // Applies one optimizer step to the rows of `keys` only (lazy: untouched rows keep
   // their weights and state), creating missing rows first. grads is row-major,
   // keys.size() x dim. Keys within one call must be distinct. `step` is the table's
-  // 1-based update count, this update included (Adam's bias correction).
+  // 1-based update count, this update included (the learning-rate schedule, Adam's
+  // bias correction).
   void ApplyGradients(std::span<const uint64_t> keys, std::span<const float> grads, int64_t step);
 
   // Every row's key and weights, sorted by key: keys gets size() keys, weights
@@ -70,7 +72,7 @@ class SparseTable {
               std::vector<float>* state = nullptr) const;
 
   // Sets the weights of each key (creating rows as needed). Without `state` those
-  // rows get fresh optimizer state; with it (keys.size() x state_floats()), exactly
+  // rows get the fresh optimizer state of those weights; with it (keys.size() x state_floats()), exactly
   // that state, so that a checkpoint resumes bit for bit. InvalidArgument when a
   // size disagrees.
   Status Import(std::span<const uint64_t> keys, std::span<const float> weights,
