@@ -5,10 +5,9 @@
 // above random (uniform) or popular (popularity-weighted) ones, as two-tower
 // retrieval models are trained.
 //
-// An item is the content of the item fields [user_fields, F) of an example: its
-// bags' keys and weights. The catalogue holds every distinct item seen in training
-// batches (side features included); the popularity list holds one entry per
-// occurrence, capped at kMaxOccurrences by reservoir sampling so memory stays
+// Items are those of an io::ItemCatalog (the content of the item fields, side
+// features included) holding every item seen in training batches; the popularity
+// list holds one entry per occurrence, capped at kMaxOccurrences by reservoir sampling so memory stays
 // bounded on endless streams. A draw that hits the positive's own item is retried up
 // to kMaxRetries times, then skipped (an accidental positive would teach the wrong
 // thing; a missing negative only slightly lowers the ratio).
@@ -18,10 +17,10 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "io/batch.h"
+#include "io/item_catalog.h"
 
 namespace tessera::worker {
 
@@ -45,26 +44,16 @@ class NegativeSampler {
   // positives, or a sampler with count 0, leaves the batch as it was.
   void Augment(io::Batch* batch);
 
-  int64_t distinct_items() const { return static_cast<int64_t>(item_offsets_.size()); }
+  int64_t distinct_items() const { return catalog_.size(); }
   int64_t negatives_added() const { return negatives_added_; }
 
  private:
-  // The catalogue index of example b's item, adding it when new.
-  int32_t Record(const io::Batch& batch, int64_t b);
   int32_t Draw();
   uint64_t NextRandom();
-  // Appends a copy of example b with its item fields replaced by item `item`, label 0.
-  void AppendNegative(io::Batch* batch, int64_t b, int32_t item);
 
   NegativeSamplingOptions options_;
   uint64_t rng_state_;
-  // Catalogue: item i's bags are item_bag_offsets_[item_offsets_[i] .. + item fields],
-  // indices into item_keys_ / item_values_.
-  std::vector<int64_t> item_offsets_;
-  std::vector<int64_t> item_bag_ends_;
-  std::vector<uint64_t> item_keys_;
-  std::vector<float> item_values_;
-  std::unordered_map<uint64_t, std::vector<int32_t>> by_hash_;  // content hash -> items
+  io::ItemCatalog catalog_;
   std::vector<int32_t> occurrences_;  // item per occurrence (a reservoir once full)
   int64_t occurrences_seen_ = 0;
   int64_t negatives_added_ = 0;
