@@ -37,6 +37,31 @@ Status CheckLayerSizes(const google::protobuf::RepeatedField<int32_t>& sizes,
   return Status::OK();
 }
 
+// The fields of L1, FTRL and the learning-rate schedule.
+Status CheckRegularisationAndSchedule(const pb::OptimizerConfig& o, const std::string& field) {
+  if (!(o.l1() >= 0)) {
+    return Status::InvalidArgument(field + ".l1 must not be negative, got " +
+                                   std::to_string(o.l1()));
+  }
+  if (!(o.ftrl_beta() > 0)) {
+    return Status::InvalidArgument(field + ".ftrl_beta must be positive, got " +
+                                   std::to_string(o.ftrl_beta()));
+  }
+  if (o.warmup_steps() < 0) {
+    return Status::InvalidArgument(field + ".warmup_steps must not be negative, got " +
+                                   std::to_string(o.warmup_steps()));
+  }
+  if (o.decay_steps() < 1) {
+    return Status::InvalidArgument(field + ".decay_steps must be at least 1, got " +
+                                   std::to_string(o.decay_steps()));
+  }
+  if (!(o.decay_rate() > 0 && o.decay_rate() <= 1)) {
+    return Status::InvalidArgument(field + ".decay_rate must be in (0, 1], got " +
+                                   std::to_string(o.decay_rate()));
+  }
+  return Status::OK();
+}
+
 Status CheckOptimizer(const pb::OptimizerConfig& o, const std::string& field) {
   if (!(o.learning_rate() > 0)) {
     return Status::InvalidArgument(field + ".learning_rate must be positive, got " +
@@ -49,14 +74,11 @@ Status CheckOptimizer(const pb::OptimizerConfig& o, const std::string& field) {
     return Status::InvalidArgument(field + ".beta2 must be in [0, 1)");
   }
   if (!(o.epsilon() > 0)) return Status::InvalidArgument(field + ".epsilon must be positive");
-  if (o.kind() == pb::FTRL) {  // TODO(ftrl): remove once ps/optimizer has it
-    return Status::InvalidArgument(field + ".kind: FTRL is not built yet");
-  }
   if (o.l2() < 0) return Status::InvalidArgument(field + ".l2 must not be negative");
   if (o.initial_accumulator() < 0) {
     return Status::InvalidArgument(field + ".initial_accumulator must not be negative");
   }
-  return Status::OK();
+  return CheckRegularisationAndSchedule(o, field);
 }
 
 }  // namespace
@@ -181,7 +203,7 @@ ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& c) {
     case pb::SGD: o.kind = ps::OptimizerOptions::Kind::kSgd; break;
     case pb::ADAGRAD: o.kind = ps::OptimizerOptions::Kind::kAdagrad; break;
     case pb::ADAM: o.kind = ps::OptimizerOptions::Kind::kAdam; break;
-    case pb::FTRL: o.kind = ps::OptimizerOptions::Kind::kSgd; break;  // TODO(ftrl): not built yet
+    case pb::FTRL: o.kind = ps::OptimizerOptions::Kind::kFtrl; break;
   }
   o.learning_rate = c.learning_rate();
   o.beta1 = c.beta1();
@@ -189,6 +211,16 @@ ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& c) {
   o.epsilon = c.epsilon();
   o.initial_accumulator = c.initial_accumulator();
   o.l2 = c.l2();
+  o.l1 = c.l1();
+  o.ftrl_beta = c.ftrl_beta();
+  o.warmup_steps = c.warmup_steps();
+  switch (c.decay()) {
+    case pb::NO_DECAY: o.decay = ps::OptimizerOptions::Decay::kNone; break;
+    case pb::EXPONENTIAL: o.decay = ps::OptimizerOptions::Decay::kExponential; break;
+    case pb::INVERSE_SQRT: o.decay = ps::OptimizerOptions::Decay::kInverseSqrt; break;
+  }
+  o.decay_rate = c.decay_rate();
+  o.decay_steps = c.decay_steps();
   return o;
 }
 

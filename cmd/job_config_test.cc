@@ -147,6 +147,39 @@ TEST(ValidateJobConfigTest, RejectsNegativeDenseLearningRateNamingTheField) {
   EXPECT_THAT(s.message(), HasSubstr("training.dense_optimizer.learning_rate"));
 }
 
+TEST(ValidateJobConfigTest, AcceptsFtrlWithL1AndASchedule) {
+  EXPECT_TRUE(ValidateMinimalPlus("training { sparse_optimizer { kind: FTRL learning_rate: 0.05 "
+                                  "l1: 1 l2: 0.1 ftrl_beta: 1 } dense_optimizer { warmup_steps: "
+                                  "100 decay: INVERSE_SQRT decay_steps: 50 decay_rate: 1 } }")
+                  .ok());
+}
+
+TEST(ValidateJobConfigTest, RejectsBadRegularisationAndScheduleFieldsNamingThem) {
+  struct Case {
+    const char* body;     // inside training { ... }
+    const char* message;  // the error starts with it
+  };
+  const Case cases[] = {
+      {"sparse_optimizer { l1: -0.5 }", "training.sparse_optimizer.l1 must not be negative"},
+      {"dense_optimizer { l1: -0.5 }", "training.dense_optimizer.l1 must not be negative"},
+      {"sparse_optimizer { kind: FTRL ftrl_beta: 0 }",
+       "training.sparse_optimizer.ftrl_beta must be positive"},
+      {"dense_optimizer { warmup_steps: -1 }",
+       "training.dense_optimizer.warmup_steps must not be negative"},
+      {"sparse_optimizer { decay_steps: 0 }",
+       "training.sparse_optimizer.decay_steps must be at least 1"},
+      {"dense_optimizer { decay: EXPONENTIAL decay_rate: 0 }",
+       "training.dense_optimizer.decay_rate must be in (0, 1]"},
+      {"dense_optimizer { decay: EXPONENTIAL decay_rate: 1.5 }",
+       "training.dense_optimizer.decay_rate must be in (0, 1]"},
+  };
+  for (const Case& c : cases) {
+    Status s = ValidateMinimalPlus(std::string("training { ") + c.body + " }");
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << c.body;
+    EXPECT_THAT(s.message(), StartsWith(c.message)) << c.body;
+  }
+}
+
 TEST(ValidateJobConfigTest, RejectsANonPositiveHiddenLayerNamingItsIndex) {
   Status s = ValidateMinimalPlus("model { mlp_hidden: 64 mlp_hidden: 0 }");
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
@@ -231,6 +264,31 @@ TEST(ToOptimizerOptionsTest, MapsEachKind) {
   EXPECT_EQ(ToOptimizerOptions(c).kind, Kind::kAdagrad);
   c.set_kind(pb::ADAM);
   EXPECT_EQ(ToOptimizerOptions(c).kind, Kind::kAdam);
+  c.set_kind(pb::FTRL);
+  EXPECT_EQ(ToOptimizerOptions(c).kind, Kind::kFtrl);
+}
+
+TEST(ToOptimizerOptionsTest, MapsEachDecay) {
+  using Decay = ps::OptimizerOptions::Decay;
+  pb::OptimizerConfig c;
+  EXPECT_EQ(ToOptimizerOptions(c).decay, Decay::kNone);
+  c.set_decay(pb::EXPONENTIAL);
+  EXPECT_EQ(ToOptimizerOptions(c).decay, Decay::kExponential);
+  c.set_decay(pb::INVERSE_SQRT);
+  EXPECT_EQ(ToOptimizerOptions(c).decay, Decay::kInverseSqrt);
+}
+
+TEST(ToOptimizerOptionsTest, DefaultsOfTheNewFieldsAreThoseOfTheOptimizer) {
+  // An existing config (no FTRL, L1 or schedule fields) trains exactly as before.
+  ps::OptimizerOptions from_config = ToOptimizerOptions(pb::OptimizerConfig());
+  ps::OptimizerOptions defaults;
+  EXPECT_EQ(from_config.l1, 0.0f);
+  EXPECT_EQ(from_config.warmup_steps, 0);
+  EXPECT_EQ(from_config.decay, ps::OptimizerOptions::Decay::kNone);
+  EXPECT_EQ(from_config.ftrl_beta, defaults.ftrl_beta);
+  EXPECT_EQ(from_config.decay_rate, defaults.decay_rate);
+  EXPECT_EQ(from_config.decay_steps, defaults.decay_steps);
+  EXPECT_EQ(ps::LearningRateAt(from_config, 12345), static_cast<double>(0.001f));
 }
 
 TEST(ToOptimizerOptionsTest, CopiesEveryHyperparameter) {
@@ -241,6 +299,11 @@ TEST(ToOptimizerOptionsTest, CopiesEveryHyperparameter) {
   c.set_epsilon(1e-6f);
   c.set_initial_accumulator(0.125f);
   c.set_l2(0.0625f);
+  c.set_l1(0.03125f);
+  c.set_ftrl_beta(2.5f);
+  c.set_warmup_steps(100);
+  c.set_decay_rate(0.875f);
+  c.set_decay_steps(300);
 
   ps::OptimizerOptions o = ToOptimizerOptions(c);
 
@@ -250,6 +313,11 @@ TEST(ToOptimizerOptionsTest, CopiesEveryHyperparameter) {
   EXPECT_FLOAT_EQ(o.epsilon, 1e-6f);
   EXPECT_FLOAT_EQ(o.initial_accumulator, 0.125f);
   EXPECT_FLOAT_EQ(o.l2, 0.0625f);
+  EXPECT_FLOAT_EQ(o.l1, 0.03125f);
+  EXPECT_FLOAT_EQ(o.ftrl_beta, 2.5f);
+  EXPECT_EQ(o.warmup_steps, 100);
+  EXPECT_FLOAT_EQ(o.decay_rate, 0.875f);
+  EXPECT_EQ(o.decay_steps, 300);
 }
 
 TEST(ValidateJobConfigTest, NamesBadCheckpointFields) {
