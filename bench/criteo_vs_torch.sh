@@ -5,13 +5,16 @@
 # Tessera runs 1 scheduler, 2 servers, 2 workers with batch 512 each (BSP averages the
 # two workers' gradients: one step sees 1024 examples, as the reference's batch does).
 #
-#   bench/criteo_vs_torch.sh [MODELS]     default MODELS="lr deepfm"
+#   bench/criteo_vs_torch.sh [MODELS]     default MODELS="lr deepfm dlrm"
+#   WORKERS=1 bench/criteo_vs_torch.sh    one worker reads the file in order, as the
+#                                         reference does (batch 1024 per step either way)
 # Needs: a build (launch/build), ../shared/data, and for the reference Debian's
 # python3-torch python3-pandas python3-numpy python3-sklearn libopenblas0-pthread.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${TESSERA_SHARED_DIR:-$root/../shared}"
-models="${1:-lr deepfm}"
+models="${1:-lr deepfm dlrm}"
+workers="${WORKERS:-2}"
 source "$root/bench/torch_compare.sh"
 work="$(mktemp -d /tmp/tessera-criteo-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
@@ -28,19 +31,20 @@ for m in $models; do
     lr) kind=LR; mlp="" ;;
     fm) kind=FM; mlp="" ;;
     deepfm) kind=DEEPFM; mlp="mlp_hidden: [400, 400, 400]" ;;
+    dlrm) kind=DLRM; mlp="" ;;  # defaults: the reference's --bot 512-256-64-16 --top 512-256
     *) echo "unknown model $m"; exit 2 ;;
   esac
   write_job "$work/$m.pbtxt" "$work/train.tsv" "$work/test.tsv" "kind: $kind embedding_dim: 16 $mlp" \
-    "$work/model-$m"
+    "$work/model-$m" $((1024 / workers))
   start=$(date +%s.%N)
-  "$root/launch/tessera-run" --servers 2 --workers 2 -- train --config "$work/$m.pbtxt" > "$work/log-$m.txt" 2>&1 \
+  "$root/launch/tessera-run" --servers 2 --workers "$workers" -- train --config "$work/$m.pbtxt" > "$work/log-$m.txt" 2>&1 \
     || { echo "tessera $m FAILED"; tail -20 "$work/log-$m.txt"; continue; }
   end=$(date +%s.%N)
   auc=$(metric "$work/model-$m" auc)
   ll=$(metric "$work/model-$m" logloss)
   eps=$(metric "$work/model-$m" examples_per_second)
-  printf 'RESULT tessera model=%s auc=%s logloss=%s train_examples_per_s=%.0f wall_s=%.1f\n' \
-    "$m" "$auc" "$ll" "$eps" "$(echo "$end - $start" | bc)"
+  printf 'RESULT tessera model=%s workers=%s auc=%s logloss=%s train_examples_per_s=%.0f wall_s=%.1f\n' \
+    "$m" "$workers" "$auc" "$ll" "$eps" "$(echo "$end - $start" | bc)"
   if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     /usr/bin/python3 "$shared/peers/torch_ctr.py" --train "$work/train.tsv" --test "$work/test.tsv" \
       --model "$m" --epochs 1 --batch-size 1024 --threads 2 2>&1 | grep RESULT | sed 's/^RESULT/RESULT torch  /'

@@ -1,11 +1,11 @@
 # Shared by bench/criteo_vs_torch.sh and bench/e2e_vs_torch.sh (sourced, not run):
-# the job both comparisons train (1 epoch, 2 workers x 512 examples, Adam 1e-3) and
+# the job both comparisons train (1 epoch, 2 workers x 512 examples by default, Adam 1e-3) and
 # reading a figure back from metrics.jsonl.
 
-# write_job FILE TRAIN VALIDATION "MODEL BLOCK BODY" MODEL_DIR
+# write_job FILE TRAIN VALIDATION "MODEL BLOCK BODY" MODEL_DIR [BATCH_PER_WORKER, default 512]
 write_job() {
   cat > "$1" <<JOB
-data { train: "$2" validation: "$3" batch_size: 512 }
+data { train: "$2" validation: "$3" batch_size: ${6:-512} }
 model { $4 }
 training { epochs: 1 seed: 1
   sparse_optimizer { kind: ADAM learning_rate: 0.001 }
