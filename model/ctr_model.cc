@@ -6,6 +6,7 @@
 #include "common/hash.h"
 #include "model/cross_tower.h"
 #include "model/dlrm_tower.h"
+#include "model/dot_tower.h"
 #include "model/mlp.h"
 
 namespace tessera::model {
@@ -18,8 +19,10 @@ constexpr uint64_t kTowerFirstStream = kQStream + 1;
 
 bool HasLinearPart(ModelKind kind) {
   return kind == ModelKind::kLogisticRegression || kind == ModelKind::kFactorizationMachine ||
-         kind == ModelKind::kDeepFM || kind == ModelKind::kWideDeep;
+         kind == ModelKind::kDeepFM || kind == ModelKind::kWideDeep || kind == ModelKind::kMf;
 }
+
+bool HasBias(ModelKind kind) { return HasLinearPart(kind) || kind == ModelKind::kTwoTower; }
 
 bool HasPairwisePart(ModelKind kind) {
   return kind == ModelKind::kFactorizationMachine || kind == ModelKind::kDeepFM;
@@ -47,14 +50,110 @@ std::unique_ptr<Tower> MakeTower(const ModelSpec& spec) {
       return std::make_unique<CrossTower>(width, spec.cross_layers, spec.mlp_hidden,
                                           spec.activation);
     case ModelKind::kMf:
+      return std::make_unique<DotTower>(spec.num_fields, spec.embedding_dim, spec.user_fields);
     case ModelKind::kTwoTower:
-      break;  // TODO(mf): not built yet; CreateModel rejects them
+      return std::make_unique<DotTower>(spec.num_fields, spec.embedding_dim, spec.user_fields,
+                                        spec.tower_hidden, spec.activation);
   }
   LOG(FATAL) << "unknown model kind " << static_cast<int>(spec.kind);
   return nullptr;
 }
 
 float Sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+
+// Where a sparse row's columns are.
+struct RowLayout {
+  int dim = 0;         // floats per row
+  bool has_w = false;  // column 0 is w
+  int v_column = 0;    // the first embedding column
+  int k = 0;
+};
+
+// Where SumBags writes, for B examples: e_b1 .. e_bF at embeddings + b * stride,
+// w_sums [B] (0 without w), and fm_corrections [B] unless null.
+struct BagSums {
+  float* embeddings = nullptr;
+  int64_t stride = 0;
+  float* w_sums = nullptr;
+  float* fm_corrections = nullptr;
+};
+
+// The weight of bag entry i. A template parameter, so that the unweighted loops
+// carry no multiply and the choice is made once per batch.
+template <bool kWeighted>
+float EntryWeight(std::span<const float> values, int32_t i) {
+  if constexpr (kWeighted) {
+    return values[i];
+  } else {
+    return 1.0f;
+  }
+}
+
+// How much the per-bag self-interaction |e|^2 exceeds the per-feature one,
+// sum_i x_i^2 |v_i|^2, for the bag of entries [begin, end) whose weighted sum is e.
+template <bool kWeighted>
+float SelfInteractionExcess(const BatchView& batch, std::span<const float> sparse,
+                            const RowLayout& layout, int32_t begin, int32_t end, const float* e) {
+  float per_feature = 0.0f;
+  for (int32_t i = begin; i < end; ++i) {
+    const float x = EntryWeight<kWeighted>(batch.values, i);
+    const float* v = sparse.data() + int64_t{batch.rows[i]} * layout.dim + layout.v_column;
+    float norm = 0.0f;
+    for (int j = 0; j < layout.k; ++j) norm += v[j] * v[j];
+    per_feature += x * x * norm;
+  }
+  float bag = 0.0f;
+  for (int j = 0; j < layout.k; ++j) bag += e[j] * e[j];
+  return bag - per_feature;
+}
+
+// Sums the bags of `batch` (batch.num_fields per example) into `out`. Returns whether
+// a bag has two or more entries.
+template <bool kWeighted>
+bool SumBags(const BatchView& batch, std::span<const float> sparse, const RowLayout& layout,
+             const BagSums& out) {
+  const int64_t num_rows = static_cast<int64_t>(sparse.size()) / layout.dim;
+  const int fields = batch.num_fields;
+  bool multi_hot = false;
+  for (int64_t b = 0; b < batch.size; ++b) {
+    float w_sum = 0.0f;
+    float correction = 0.0f;
+    for (int f = 0; f < fields; ++f) {
+      float* e = out.embeddings + b * out.stride + int64_t{f} * layout.k;
+      std::fill(e, e + layout.k, 0.0f);
+      const int32_t begin = batch.offsets[b * fields + f];
+      const int32_t end = batch.offsets[b * fields + f + 1];
+      CHECK(0 <= begin && begin <= end) << "bag offsets out of order at " << b * fields + f;
+      for (int32_t i = begin; i < end; ++i) {
+        const int32_t r = batch.rows[i];
+        CHECK(0 <= r && r < num_rows) << "bag entry " << i << " names row " << r;
+        const float x = EntryWeight<kWeighted>(batch.values, i);
+        const float* row = sparse.data() + int64_t{r} * layout.dim;
+        if (layout.has_w) w_sum += x * row[0];
+        for (int j = 0; j < layout.k; ++j) e[j] += x * row[layout.v_column + j];
+      }
+      if (end - begin > 1) {
+        multi_hot = true;
+        if (out.fm_corrections != nullptr) {
+          correction += SelfInteractionExcess<kWeighted>(batch, sparse, layout, begin, end, e);
+        }
+      }
+    }
+    out.w_sums[b] = w_sum;
+    if (out.fm_corrections != nullptr) out.fm_corrections[b] = correction;
+  }
+  return multi_hot;
+}
+
+// CHECKs the bags of `batch`, `num_fields` per example (the caller built them).
+void CheckBags(const BatchView& batch, int num_fields) {
+  CHECK_EQ(batch.num_fields, num_fields);
+  CHECK_EQ(static_cast<int64_t>(batch.offsets.size()), batch.size * num_fields + 1);
+  CHECK_EQ(batch.offsets.front(), 0);
+  CHECK_EQ(static_cast<size_t>(batch.offsets.back()), batch.rows.size());
+  CHECK(batch.values.empty() || batch.values.size() == batch.rows.size())
+      << batch.values.size() << " weights for " << batch.rows.size() << " bag entries";
+}
 
 }  // namespace
 
@@ -63,11 +162,19 @@ CtrModel::CtrModel(const ModelSpec& spec)
       num_dense_(spec.num_dense),
       k_(spec.kind == ModelKind::kLogisticRegression ? 0 : spec.embedding_dim),
       init_std_(spec.init_std),
+      bias_(HasBias(spec.kind)),
       linear_(HasLinearPart(spec.kind)),
       pairwise_(HasPairwisePart(spec.kind)),
       v_column_(linear_ ? 1 : 0),
+      loss_(spec.loss),
+      label_offset_(spec.label_offset),
+      min_prediction_(spec.min_prediction),
+      max_prediction_(spec.max_prediction),
       tower_(MakeTower(spec)) {
-  u_offset_ = linear_ ? 1 : 0;
+  if (spec.kind == ModelKind::kMf || spec.kind == ModelKind::kTwoTower) {
+    dot_tower_ = static_cast<DotTower*>(tower_.get());  // MakeTower made a DotTower
+  }
+  u_offset_ = bias_ ? 1 : 0;
   q_offset_ = u_offset_ + (linear_ ? num_dense_ : 0);
   tower_offset_ = q_offset_ + (pairwise_ ? int64_t{num_dense_} * k_ : 0);
   dense_size_ = tower_offset_ + (tower_ != nullptr ? tower_->param_count() : 0);
@@ -100,13 +207,10 @@ void CtrModel::CheckInputs(const BatchView& batch, const ParamsView& params,
   CHECK_EQ(static_cast<int64_t>(params.dense.size()), dense_size_);
   CHECK_EQ(static_cast<int64_t>(predictions.size()), b);
   if (b == 0) return;  // nothing is read: an empty batch may come with no offsets at all
-  CHECK_EQ(batch.num_fields, num_fields_);
   CHECK_EQ(batch.num_dense, num_dense_);
   CHECK_EQ(static_cast<int64_t>(batch.labels.size()), b);
   CHECK_EQ(static_cast<int64_t>(batch.dense.size()), b * num_dense_);
-  CHECK_EQ(static_cast<int64_t>(batch.offsets.size()), b * num_fields_ + 1);
-  CHECK_EQ(batch.offsets.front(), 0);
-  CHECK_EQ(static_cast<size_t>(batch.offsets.back()), batch.rows.size());
+  CheckBags(batch, num_fields_);
 }
 
 ConstStridedMatrixMap CtrModel::Embeddings() const {
@@ -117,30 +221,16 @@ ConstStridedMatrixMap CtrModel::Embeddings() const {
 }
 
 void CtrModel::GatherBags(const BatchView& batch, const ParamsView& params) {
-  const int dim = sparse_dim();
-  const int64_t num_rows = static_cast<int64_t>(params.sparse.size()) / dim;
-  const float bias = linear_ ? params.dense[0] : 0.0f;
   const int64_t width = int64_t{num_fields_} * k_ + (tower_ != nullptr ? num_dense_ : 0);
   MatrixMap features = features_.Resize(batch.size, width);
   VectorMap logits = logits_.mutable_vector();
-  for (int64_t b = 0; b < batch.size; ++b) {
-    float w_sum = 0.0f;
-    for (int f = 0; f < num_fields_; ++f) {
-      float* e = features.row(b).data() + int64_t{f} * k_;
-      std::fill(e, e + k_, 0.0f);
-      const int32_t begin = batch.offsets[b * num_fields_ + f];
-      const int32_t end = batch.offsets[b * num_fields_ + f + 1];
-      CHECK(0 <= begin && begin <= end) << "bag offsets out of order at " << b * num_fields_ + f;
-      for (int32_t i = begin; i < end; ++i) {
-        const int32_t r = batch.rows[i];
-        CHECK(0 <= r && r < num_rows) << "bag entry " << i << " names row " << r;
-        const float* row = params.sparse.data() + int64_t{r} * dim;
-        if (linear_) w_sum += row[0];
-        for (int j = 0; j < k_; ++j) e[j] += row[v_column_ + j];
-      }
-    }
-    logits[b] = bias + w_sum;
-  }
+  const RowLayout layout{sparse_dim(), linear_, v_column_, k_};
+  const BagSums out{features.data(), width, logits.data(),
+                    pairwise_ ? fm_corrections_.Resize(batch.size, 1).data() : nullptr};
+  const bool multi_hot = batch.values.empty() ? SumBags<false>(batch, params.sparse, layout, out)
+                                              : SumBags<true>(batch, params.sparse, layout, out);
+  has_fm_corrections_ = pairwise_ && multi_hot;
+  if (bias_) logits.array() += params.dense[0];
   if (tower_ != nullptr && num_dense_ > 0) {
     features.rightCols(num_dense_) = MapMatrix(batch.dense, batch.size, num_dense_);
   }
@@ -157,6 +247,8 @@ void CtrModel::AddPairwise(ConstMatrixMap dense, std::span<const float> q_values
   // Self-interactions of the dense vectors: sum_d x_bd^2 |q_d|^2.
   q_norms_.Resize(num_dense_, 1).noalias() = q.rowwise().squaredNorm();
   logits -= 0.5f * dense.array().square().matrix().lazyProduct(q_norms_.vector());
+  // Bags of two or more entries: from |e_bf|^2 to the per-feature self-interactions.
+  if (has_fm_corrections_) logits += 0.5f * fm_corrections_.vector();
 }
 
 void CtrModel::Forward(const BatchView& batch, const ParamsView& params) {
@@ -164,7 +256,9 @@ void CtrModel::Forward(const BatchView& batch, const ParamsView& params) {
   GatherBags(batch, params);
   ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
   VectorMap logits = logits_.mutable_vector();
-  if (linear_) logits.noalias() += dense * MapVector(params.dense.subspan(u_offset_, num_dense_));
+  if (linear_ && num_dense_ > 0) {
+    logits.noalias() += dense * MapVector(params.dense.subspan(u_offset_, num_dense_));
+  }
   if (pairwise_) AddPairwise(dense, params.dense.subspan(q_offset_, tower_offset_ - q_offset_));
   if (tower_ != nullptr) {
     logits += tower_->Forward(features_.view(), params.dense.subspan(tower_offset_)).col(0);
@@ -177,13 +271,25 @@ void CtrModel::Predict(const BatchView& batch, const ParamsView& params,
   if (batch.size == 0) return;
   Forward(batch, params);
   ConstVectorMap logits = logits_.vector();
-  for (int64_t b = 0; b < batch.size; ++b) predictions[b] = Sigmoid(logits[b]);
+  for (int64_t b = 0; b < batch.size; ++b) predictions[b] = Prediction(logits[b]);
+}
+
+float CtrModel::Prediction(float output) const {
+  if (loss_ == LossKind::kBinaryCrossEntropy) return Sigmoid(output);
+  const float value = label_offset_ + output;
+  if (min_prediction_ < max_prediction_) return std::clamp(value, min_prediction_, max_prediction_);
+  return value;
 }
 
 double CtrModel::LossAndGradient(std::span<const float> labels, std::span<float> predictions) {
+  grad_logits_.Resize(static_cast<int64_t>(labels.size()), 1);
+  return loss_ == LossKind::kSquaredError ? SquaredError(labels, predictions)
+                                          : BinaryCrossEntropy(labels, predictions);
+}
+
+double CtrModel::BinaryCrossEntropy(std::span<const float> labels, std::span<float> predictions) {
   const int64_t n = static_cast<int64_t>(labels.size());
   ConstVectorMap logits = logits_.vector();
-  grad_logits_.Resize(n, 1);
   VectorMap grad = grad_logits_.mutable_vector();
   double loss = 0.0;
   for (int64_t b = 0; b < n; ++b) {
@@ -193,6 +299,20 @@ double CtrModel::LossAndGradient(std::span<const float> labels, std::span<float>
     loss += std::max(z, 0.0f) - z * y + std::log1p(std::exp(-std::abs(z)));
     predictions[b] = Sigmoid(z);
     grad[b] = (predictions[b] - y) / static_cast<float>(n);
+  }
+  return loss / static_cast<double>(n);
+}
+
+double CtrModel::SquaredError(std::span<const float> labels, std::span<float> predictions) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  ConstVectorMap outputs = logits_.vector();
+  VectorMap grad = grad_logits_.mutable_vector();
+  double loss = 0.0;
+  for (int64_t b = 0; b < n; ++b) {
+    predictions[b] = label_offset_ + outputs[b];  // unclipped: the loss sees the model
+    const float error = predictions[b] - labels[b];
+    loss += static_cast<double>(error) * error;
+    grad[b] = 2.0f * error / static_cast<float>(n);
   }
   return loss / static_cast<double>(n);
 }
@@ -219,19 +339,35 @@ void CtrModel::BackwardPairwise(ConstMatrixMap dense, std::span<const float> q_v
   }
 }
 
-void CtrModel::ScatterSparse(const BatchView& batch, std::span<float> grad_sparse) const {
+template <bool kWeighted>
+void CtrModel::ScatterSparse(const BatchView& batch, std::span<const float> sparse,
+                             std::span<float> grad_sparse) const {
   const int dim = sparse_dim();
   ConstVectorMap g = grad_logits_.vector();
   ConstMatrixMap grad_emb = grad_embeddings_.view();
   for (int64_t b = 0; b < batch.size; ++b) {
     for (int f = 0; f < num_fields_; ++f) {
-      const float* e = grad_emb.row(b).data() + int64_t{f} * k_;
+      const float* ge = grad_emb.row(b).data() + int64_t{f} * k_;
       const int32_t begin = batch.offsets[b * num_fields_ + f];
       const int32_t end = batch.offsets[b * num_fields_ + f + 1];
+      if (has_fm_corrections_ && end - begin > 1) {
+        // The FM self-interaction is per feature: d/dv_i of the correction is
+        // g x_i (e_bf - x_i v_i).
+        const float* e = features_.view().row(b).data() + int64_t{f} * k_;
+        for (int32_t i = begin; i < end; ++i) {
+          const float x = EntryWeight<kWeighted>(batch.values, i);
+          float* row = grad_sparse.data() + int64_t{batch.rows[i]} * dim;
+          const float* v = sparse.data() + int64_t{batch.rows[i]} * dim + v_column_;
+          if (linear_) row[0] += x * g[b];
+          for (int j = 0; j < k_; ++j) row[v_column_ + j] += x * (ge[j] + g[b] * (e[j] - x * v[j]));
+        }
+        continue;
+      }
       for (int32_t i = begin; i < end; ++i) {
+        const float x = EntryWeight<kWeighted>(batch.values, i);
         float* row = grad_sparse.data() + int64_t{batch.rows[i]} * dim;
-        if (linear_) row[0] += g[b];
-        for (int j = 0; j < k_; ++j) row[v_column_ + j] += e[j];
+        if (linear_) row[0] += x * g[b];
+        for (int j = 0; j < k_; ++j) row[v_column_ + j] += x * ge[j];
       }
     }
   }
@@ -249,8 +385,8 @@ double CtrModel::TrainStep(const BatchView& batch, const ParamsView& params,
   ConstVectorMap g = grad_logits_.vector();
   ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
   std::span<float> grad_dense(grads->dense);
-  if (linear_) {
-    grad_dense[0] = g.sum();
+  if (bias_) grad_dense[0] = g.sum();
+  if (linear_ && num_dense_ > 0) {
     MapVector(grad_dense.subspan(u_offset_, num_dense_)).noalias() = dense.transpose() * g;
   }
   grad_embeddings_.Resize(batch.size, int64_t{num_fields_} * k_);
@@ -265,8 +401,35 @@ double CtrModel::TrainStep(const BatchView& batch, const ParamsView& params,
                      ConstMatrixMap(g.data(), batch.size, 1), grad_dense.subspan(tower_offset_),
                      grad_embeddings_.mutable_view());
   }
-  ScatterSparse(batch, grads->sparse);
+  if (batch.values.empty()) {
+    ScatterSparse<false>(batch, params.sparse, grads->sparse);
+  } else {
+    ScatterSparse<true>(batch, params.sparse, grads->sparse);
+  }
   return loss;
+}
+
+void CtrModel::EncodeSide(Side side, const BatchView& bags, const ParamsView& params,
+                          RowMatrix* vectors, Vector* terms) {
+  CHECK(dot_tower_ != nullptr) << "only MF and two-tower models encode users and items";
+  const int fields = dot_tower_->num_fields(side);
+  CHECK_GE(bags.size, 0);
+  CHECK_EQ(params.sparse.size() % sparse_dim(), 0u);
+  CHECK_EQ(static_cast<int64_t>(params.dense.size()), dense_size_);
+  if (bags.size > 0) CheckBags(bags, fields);
+  MatrixMap embeddings = side_embeddings_.Resize(bags.size, int64_t{fields} * k_);
+  terms->resize(bags.size);
+  const RowLayout layout{sparse_dim(), linear_, v_column_, k_};
+  const BagSums out{embeddings.data(), embeddings.cols(), terms->data(), nullptr};
+  if (bags.values.empty()) {
+    SumBags<false>(bags, params.sparse, layout, out);
+  } else {
+    SumBags<true>(bags, params.sparse, layout, out);
+  }
+  if (side == Side::kUser && bias_) terms->array() += params.dense[0];
+  const ConstStridedMatrixMap input(embeddings.data(), embeddings.rows(), embeddings.cols(),
+                                    Eigen::OuterStride<>(embeddings.cols()));
+  *vectors = dot_tower_->Encode(side, input, params.dense.subspan(tower_offset_));
 }
 
 }  // namespace tessera::model

@@ -104,14 +104,56 @@ Status CheckCross(const ModelSpec& spec) {
   return Status::OK();
 }
 
+// The fields MF and two-tower read beyond the embeddings.
+Status CheckUserItem(const ModelSpec& spec) {
+  if (spec.num_fields < 2) {
+    return Status::InvalidArgument("model spec: num_fields = " + std::to_string(spec.num_fields) +
+                                   ", but MF and two-tower need a user field and an item field");
+  }
+  RETURN_IF_ERROR(CheckRange("user_fields", spec.user_fields, 1, spec.num_fields - 1));
+  if (spec.num_dense != 0) {
+    return Status::InvalidArgument("model spec: num_dense = " + std::to_string(spec.num_dense) +
+                                   ", but MF and two-tower read no dense features (set it to 0)");
+  }
+  return Status::OK();
+}
+
+Status CheckFinite(const char* field, float value) {
+  if (std::isfinite(value)) return Status::OK();
+  return Status::InvalidArgument("model spec: " + std::string(field) + " = " +
+                                 std::to_string(value) + " is not a finite number");
+}
+
+// The loss, and for squared error its offset and clipping range (binary
+// cross-entropy reads neither).
+Status CheckLoss(const ModelSpec& spec) {
+  if (spec.loss == LossKind::kBinaryCrossEntropy) return Status::OK();
+  if (spec.loss != LossKind::kSquaredError) {
+    return Status::InvalidArgument(
+        "model spec: loss = " + std::to_string(static_cast<int>(spec.loss)) +
+        " is not binary cross-entropy or squared error");
+  }
+  RETURN_IF_ERROR(CheckFinite("label_offset", spec.label_offset));
+  RETURN_IF_ERROR(CheckFinite("min_prediction", spec.min_prediction));
+  RETURN_IF_ERROR(CheckFinite("max_prediction", spec.max_prediction));
+  if (spec.min_prediction > spec.max_prediction) {
+    return Status::InvalidArgument(
+        "model spec: min_prediction = " + std::to_string(spec.min_prediction) +
+        " exceeds max_prediction = " + std::to_string(spec.max_prediction) +
+        " (equal values turn clipping off)");
+  }
+  return Status::OK();
+}
+
 Status CheckSpec(const ModelSpec& spec) {
   if (!IsKnownKind(spec.kind)) {
     return Status::InvalidArgument(
         "model spec: kind = " + std::to_string(static_cast<int>(spec.kind)) +
-        " is not LR, FM, DeepFM, MLP, Wide & Deep, DLRM or DCN-v2");
+        " is not LR, FM, DeepFM, MLP, Wide & Deep, DLRM, DCN-v2, MF or two-tower");
   }
   RETURN_IF_ERROR(CheckRange("num_fields", spec.num_fields, 1, kMaxFields));
   RETURN_IF_ERROR(CheckRange("num_dense", spec.num_dense, 0, kMaxDense));
+  RETURN_IF_ERROR(CheckLoss(spec));
   switch (spec.kind) {
     case ModelKind::kLogisticRegression:
       return Status::OK();
@@ -125,8 +167,13 @@ Status CheckSpec(const ModelSpec& spec) {
       RETURN_IF_ERROR(CheckCross(spec));
       break;
     case ModelKind::kMf:
+      RETURN_IF_ERROR(CheckUserItem(spec));
+      return CheckEmbeddings(spec);
     case ModelKind::kTwoTower:
-      return Status::InvalidArgument("model spec: MF and two-tower are not built yet");
+      RETURN_IF_ERROR(CheckUserItem(spec));
+      RETURN_IF_ERROR(CheckEmbeddings(spec));
+      RETURN_IF_ERROR(CheckHidden("tower_hidden", spec.tower_hidden));
+      return CheckActivation(spec);
     case ModelKind::kDeepFM:
     case ModelKind::kMlp:
     case ModelKind::kWideDeep:
@@ -138,6 +185,8 @@ Status CheckSpec(const ModelSpec& spec) {
 }
 
 }  // namespace
+
+Status ValidateModelSpec(const ModelSpec& spec) { return CheckSpec(spec); }
 
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelSpec& spec) {
   RETURN_IF_ERROR(CheckSpec(spec));

@@ -37,7 +37,7 @@ enum class ActivationKind { kRelu, kTanh, kSigmoid };
 struct ModelSpec {
   ModelKind kind = ModelKind::kDeepFM;
   int num_fields = 26;     // sparse fields F
-  int num_dense = 13;      // dense features D
+  int num_dense = 13;      // dense features D (MF and two-tower: 0)
   int embedding_dim = 16;  // k (every kind but LR)
   // Hidden sizes of the MLP of DeepFM, MLP, Wide & Deep and DCN-v2's deep part.
   std::vector<int> mlp_hidden = {400, 400, 400};
@@ -75,8 +75,8 @@ class Model {
  public:
   virtual ~Model() = default;
 
-  // Floats per sparse row. LR: 1 (the weight); FM, DeepFM, Wide & Deep: 1 + k
-  // ([w | v]); MLP, DLRM, DCN-v2: k (the embedding only).
+  // Floats per sparse row. LR: 1 (the weight); FM, DeepFM, Wide & Deep, MF: 1 + k
+  // ([w | v]); MLP, DLRM, DCN-v2, two-tower: k (the embedding only).
   virtual int sparse_dim() const = 0;
   // How a fresh sparse row is initialised, column range by column range.
   virtual std::vector<ColumnInit> sparse_init() const = 0;
@@ -85,12 +85,14 @@ class Model {
   // Initial dense parameters: a pure function of the seed.
   virtual std::vector<float> InitialDense(uint64_t seed) const = 0;
 
-  // Click probabilities of the batch into predictions [B].
+  // Predictions [B] of the batch: click probabilities (binary cross-entropy) or
+  // values, clipped to [min_prediction, max_prediction] when that range is set
+  // (squared error).
   virtual void Predict(const BatchView& batch, const ParamsView& params,
                        std::span<float> predictions) = 0;
 
-  // Forward and backward: fills predictions [B] and grads (resized here) with the
-  // gradient of the mean binary cross-entropy over the batch; returns that mean loss.
+  // Forward and backward: fills predictions [B] (never clipped) and grads (resized
+  // here) with the gradient of the batch's mean loss (spec.loss); returns that loss.
   virtual double TrainStep(const BatchView& batch, const ParamsView& params,
                            std::span<float> predictions, Gradients* grads) = 0;
 };
@@ -99,5 +101,8 @@ class Model {
 // (InvalidArgument). Every kind is a CtrModel: model/ctr_model.h documents the
 // formulas and the sparse-row and dense-vector layouts.
 StatusOr<std::unique_ptr<Model>> CreateModel(const ModelSpec& spec);
+
+// What CreateModel checks: OK, or InvalidArgument naming the spec field that is wrong.
+Status ValidateModelSpec(const ModelSpec& spec);
 
 }  // namespace tessera::model

@@ -68,7 +68,7 @@ TEST(CreateModelTest, RejectsBadInitStdAndEnums) {
   spec.activation = static_cast<ActivationKind>(9);
   ExpectRejected(spec, "activation");
   spec = SmallSpec(ModelKind::kDeepFM);
-  spec.kind = static_cast<ModelKind>(7);
+  spec.kind = static_cast<ModelKind>(9);
   ExpectRejected(spec, "kind");
 }
 
@@ -249,7 +249,7 @@ struct Problem {
   std::vector<int32_t> offsets = {0}, rows;
   BatchView View(int fields, int num_dense) const {
     return BatchView{
-        static_cast<int64_t>(labels.size()), fields, num_dense, labels, dense, offsets, rows};
+        static_cast<int64_t>(labels.size()), fields, num_dense, labels, dense, offsets, rows, {}};
   }
 };
 
