@@ -106,6 +106,77 @@ TEST(CreateModelTest, RejectsBadDeepPartsNamingTheField) {
   ExpectRejected(spec, "cross_layers * (num_fields * embedding_dim + num_dense)^2");
 }
 
+// MF and two-tower over 3 fields: 1 user field, 2 item fields.
+ModelSpec UserItemSpec(ModelKind kind) {
+  ModelSpec spec = SmallSpec(kind);
+  spec.num_dense = 0;
+  spec.user_fields = 1;
+  spec.tower_hidden = {8};
+  return spec;
+}
+
+TEST(CreateModelTest, RejectsBadUserItemSpecsNamingTheField) {
+  for (ModelKind kind : {ModelKind::kMf, ModelKind::kTwoTower}) {
+    EXPECT_TRUE(CreateModel(UserItemSpec(kind)).ok());
+    ModelSpec spec = UserItemSpec(kind);
+    spec.user_fields = 0;
+    ExpectRejected(spec, "user_fields");
+    spec.user_fields = 3;  // no item field left
+    ExpectRejected(spec, "user_fields");
+    spec = UserItemSpec(kind);
+    spec.num_fields = 1;
+    ExpectRejected(spec, "num_fields");
+    spec = UserItemSpec(kind);
+    spec.num_dense = 2;
+    ExpectRejected(spec, "num_dense");
+    spec = UserItemSpec(kind);
+    spec.embedding_dim = 0;
+    ExpectRejected(spec, "embedding_dim");
+  }
+  ModelSpec spec = UserItemSpec(ModelKind::kTwoTower);
+  spec.tower_hidden = {8, 0};
+  ExpectRejected(spec, "tower_hidden[1]");
+  spec = UserItemSpec(ModelKind::kTwoTower);
+  spec.activation = static_cast<ActivationKind>(9);
+  ExpectRejected(spec, "activation");
+  spec = UserItemSpec(ModelKind::kMf);
+  spec.tower_hidden = {0};  // MF has no towers
+  EXPECT_TRUE(CreateModel(spec).ok());
+}
+
+TEST(CreateModelTest, RejectsBadLossSettingsNamingTheField) {
+  ModelSpec spec = SmallSpec(ModelKind::kDeepFM);
+  spec.loss = static_cast<LossKind>(5);
+  ExpectRejected(spec, "loss");
+  spec = UserItemSpec(ModelKind::kMf);
+  spec.loss = LossKind::kSquaredError;
+  spec.label_offset = std::nanf("");
+  ExpectRejected(spec, "label_offset");
+  spec.label_offset = 3.5f;
+  spec.max_prediction = INFINITY;
+  ExpectRejected(spec, "max_prediction");
+  spec.min_prediction = 5.0f;
+  spec.max_prediction = 1.0f;
+  ExpectRejected(spec, "min_prediction");
+  spec.min_prediction = spec.max_prediction = 1.0f;  // no clipping
+  EXPECT_TRUE(CreateModel(spec).ok());
+  spec.min_prediction = 1.0f;
+  spec.max_prediction = 5.0f;
+  EXPECT_TRUE(CreateModel(spec).ok());
+  // Binary cross-entropy reads neither the offset nor the range.
+  spec.loss = LossKind::kBinaryCrossEntropy;
+  spec.label_offset = std::nanf("");
+  spec.min_prediction = 5.0f;
+  EXPECT_TRUE(CreateModel(spec).ok());
+  // Any kind may use either loss.
+  spec = SmallSpec(ModelKind::kDcnV2);
+  spec.loss = LossKind::kSquaredError;
+  EXPECT_TRUE(CreateModel(spec).ok());
+  spec = UserItemSpec(ModelKind::kTwoTower);
+  spec.loss = LossKind::kSquaredError;
+  EXPECT_TRUE(CreateModel(spec).ok());
+}
+
 TEST(CreateModelTest, IgnoresFieldsTheKindDoesNotRead) {
   ModelSpec spec = SmallSpec(ModelKind::kLogisticRegression);
   spec.embedding_dim = 0;
@@ -169,6 +240,37 @@ TEST(LayoutTest, SparseRowsAndDenseSizesPerKind) {
   EXPECT_EQ(deep->dense_size(), 1 + 2 + 2 * 4 + (14 * 8 + 8) + (8 * 6 + 6) + (6 * 1 + 1));
 }
 
+TEST(LayoutTest, MfRowsAreWeightAndVectorWithOnlyABias) {
+  auto mf = std::move(CreateModel(UserItemSpec(ModelKind::kMf))).value();
+  EXPECT_EQ(mf->sparse_dim(), 5);
+  std::vector<ColumnInit> init = mf->sparse_init();
+  ASSERT_EQ(init.size(), 2u);
+  EXPECT_EQ(init[0].kind, ColumnInit::Kind::kZero);
+  EXPECT_EQ(init[0].end, 1);
+  EXPECT_EQ(init[1].kind, ColumnInit::Kind::kNormal);
+  EXPECT_EQ(init[1].end, 5);
+  EXPECT_EQ(mf->dense_size(), 1);
+  EXPECT_EQ(mf->InitialDense(3), std::vector<float>{0.0f});
+}
+
+TEST(LayoutTest, TwoTowerRowsAreVectorsWithABiasAndTwoMlps) {
+  auto two_tower = std::move(CreateModel(UserItemSpec(ModelKind::kTwoTower))).value();
+  EXPECT_EQ(two_tower->sparse_dim(), 4);
+  std::vector<ColumnInit> init = two_tower->sparse_init();
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_EQ(init[0].kind, ColumnInit::Kind::kNormal);
+  EXPECT_EQ(init[0].end, 4);
+  // bias; user MLP {1*4, 8, 4}; item MLP {2*4, 8, 4}.
+  const int64_t user = (4 * 8 + 8) + (8 * 4 + 4), item = (8 * 8 + 8) + (8 * 4 + 4);
+  EXPECT_EQ(two_tower->dense_size(), 1 + user + item);
+  std::vector<float> dense = two_tower->InitialDense(3);
+  EXPECT_EQ(dense[0], 0.0f) << "the bias starts at 0";
+  for (size_t i = 1; i < dense.size(); ++i) EXPECT_NE(dense[i], 0.0f) << "[" << i << "]";
+  // The two towers draw from different streams.
+  EXPECT_NE(std::vector<float>(dense.begin() + 1, dense.begin() + 1 + 32),
+            std::vector<float>(dense.begin() + 1 + user, dense.begin() + 1 + user + 32));
+}
+
 TEST(LayoutTest, SparseInitIsZeroWeightThenNormalVectors) {
   ModelSpec spec = SmallSpec(ModelKind::kDeepFM);
   spec.init_std = 0.05f;
@@ -191,9 +293,10 @@ TEST(LayoutTest, SparseInitIsZeroWeightThenNormalVectors) {
 
 TEST(InitialDenseTest, IsAPureFunctionOfTheSeed) {
   for (ModelKind kind : {ModelKind::kDeepFM, ModelKind::kMlp, ModelKind::kWideDeep,
-                         ModelKind::kDlrm, ModelKind::kDcnV2}) {
-    auto a = std::move(CreateModel(SmallSpec(kind))).value();
-    auto b = std::move(CreateModel(SmallSpec(kind))).value();
+                         ModelKind::kDlrm, ModelKind::kDcnV2, ModelKind::kTwoTower}) {
+    const ModelSpec spec = kind == ModelKind::kTwoTower ? UserItemSpec(kind) : SmallSpec(kind);
+    auto a = std::move(CreateModel(spec)).value();
+    auto b = std::move(CreateModel(spec)).value();
     EXPECT_EQ(a->InitialDense(42), b->InitialDense(42)) << static_cast<int>(kind);
     EXPECT_NE(a->InitialDense(42), a->InitialDense(43)) << static_cast<int>(kind);
   }
@@ -303,6 +406,11 @@ TEST_P(SgdTest, LossFallsUnderPlainSgd) {
     EXPECT_EQ(predictions[b] > 0.5f, problem.labels[b] == 1.0f) << "example " << b;
   }
 }
+
+// Field 0 is the user, fields 1 and 2 the item.
+INSTANTIATE_TEST_SUITE_P(UserItemKinds, SgdTest,
+                         testing::Combine(testing::Values(ModelKind::kMf, ModelKind::kTwoTower),
+                                          testing::Values(0)));
 
 INSTANTIATE_TEST_SUITE_P(AllKinds, SgdTest,
                          testing::Combine(testing::Values(ModelKind::kLogisticRegression,
