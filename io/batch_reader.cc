@@ -15,13 +15,19 @@ StatusOr<std::unique_ptr<BatchReader>> BatchReader::Open(const ChunkSpec& chunk,
                                    std::to_string(batch_size));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<LineReader> lines, LineReader::Open(chunk));
-  return std::unique_ptr<BatchReader>(new BatchReader(std::move(lines), parser, batch_size));
+  const bool skip_first_line = chunk.offset == 0 && parser->SkipsFirstLineOfFile();
+  return std::unique_ptr<BatchReader>(
+      new BatchReader(std::move(lines), parser, batch_size, skip_first_line));
 }
 
 StatusOr<bool> BatchReader::NextBatch(Batch* batch) {
   batch->Clear();
   std::string_view line;
   while (batch->size() < batch_size_ && lines_->Next(&line)) {
+    if (skip_first_line_) {
+      skip_first_line_ = false;
+      continue;
+    }
     if (!lines_->line_status().ok()) {
       CountBadLine(lines_->line_status());
       continue;

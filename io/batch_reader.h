@@ -25,7 +25,8 @@ class BatchReader {
   static constexpr int kMaxReportedBadLines = 10;
 
   // Opens `chunk` (errors as LineReader::Open). batch_size >= 1 is the most examples
-  // per batch.
+  // per batch. When the parser's format has a header line and the chunk starts at
+  // the file's first byte, that line is skipped (neither an example nor a bad line).
   static StatusOr<std::unique_ptr<BatchReader>> Open(const ChunkSpec& chunk, LineParser* parser,
                                                      int batch_size);
 
@@ -43,14 +44,19 @@ class BatchReader {
   const std::vector<std::string>& bad_line_messages() const { return bad_line_messages_; }
 
  private:
-  BatchReader(std::unique_ptr<LineReader> lines, LineParser* parser, int batch_size)
-      : lines_(std::move(lines)), parser_(parser), batch_size_(batch_size) {}
+  BatchReader(std::unique_ptr<LineReader> lines, LineParser* parser, int batch_size,
+              bool skip_first_line)
+      : lines_(std::move(lines)),
+        parser_(parser),
+        batch_size_(batch_size),
+        skip_first_line_(skip_first_line) {}
 
   void CountBadLine(const Status& why);
 
   std::unique_ptr<LineReader> lines_;
   LineParser* parser_;
   int batch_size_;
+  bool skip_first_line_;  // a header line still to skip (LineParser::SkipsFirstLineOfFile)
   int64_t examples_ = 0;
   int64_t bad_lines_ = 0;
   std::vector<std::string> bad_line_messages_;

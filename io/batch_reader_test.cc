@@ -7,8 +7,11 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "io/chunk.h"
 #include "io/criteo.h"
+#include "io/csv.h"
 #include "io/io_test_util.h"
+#include "proto/config.pb.h"
 
 namespace tessera::io {
 namespace {
@@ -195,6 +198,65 @@ TEST(BatchReaderTest, ReadsTheCriteoSampleWithoutABadLine) {
     EXPECT_EQ(examples, e.lines);
     EXPECT_EQ(positives, e.positives);
   }
+}
+
+// A CSV parser whose format has a header line: label, one categorical column.
+CsvParser HeaderCsvParser() {
+  pb::CsvSchema schema;
+  schema.set_header(true);
+  schema.add_column()->set_role(pb::CsvColumn::LABEL);
+  schema.add_column()->set_role(pb::CsvColumn::CATEGORICAL);
+  StatusOr<CsvOptions> options = CsvOptionsFromConfig(schema, LabelKind::kBinary);
+  EXPECT_TRUE(options.ok()) << options.status().ToString();
+  return CsvParser(*options);
+}
+
+std::string CsvWithHeader(int lines) {
+  std::string text = "label,city\n";
+  for (int i = 0; i < lines; ++i) text += std::to_string(i % 2) + ",c" + std::to_string(i) + "\n";
+  return text;
+}
+
+TEST(BatchReaderTest, SkipsAHeaderOnlyInTheChunkAtTheStartOfTheFile) {
+  const std::string dir = MakeTempDir();
+  WriteFile(dir + "/a.csv", CsvWithHeader(3000));
+  auto chunks = PlanChunks({dir + "/a.csv"}, 4096);
+  ASSERT_TRUE(chunks.ok()) << chunks.status().ToString();
+  ASSERT_GT(chunks->size(), 2u);
+  int64_t examples = 0;
+  for (const ChunkSpec& chunk : *chunks) {
+    CsvParser parser = HeaderCsvParser();
+    auto reader = BatchReader::Open(chunk, &parser, 100);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    ASSERT_TRUE(BatchSizes(reader->get()).ok());
+    EXPECT_EQ((*reader)->bad_lines(), 0) << chunk.offset;
+    examples += (*reader)->examples();
+  }
+  EXPECT_EQ(examples, 3000);
+}
+
+TEST(BatchReaderTest, SkipsTheHeaderOfAGzipFile) {
+  const std::string dir = MakeTempDir();
+  WriteFile(dir + "/a.csv.gz", GzipBytes(CsvWithHeader(10) + "x,bad\n"));
+  CsvParser parser = HeaderCsvParser();
+  auto reader = BatchReader::Open(ChunkSpec{dir + "/a.csv.gz", 0, -1, 1}, &parser, 100);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_TRUE(BatchSizes(reader->get()).ok());
+  EXPECT_EQ((*reader)->examples(), 10);
+  ASSERT_EQ((*reader)->bad_lines(), 1);
+  // The header still counts as line 1 of the file.
+  EXPECT_EQ((*reader)->bad_line_messages()[0].substr(0, (dir + "/a.csv.gz:12:").size()),
+            dir + "/a.csv.gz:12:");
+}
+
+TEST(BatchReaderTest, KeepsTheFirstLineWhenTheFormatHasNoHeader) {
+  const std::string dir = MakeTempDir();
+  WriteFile(dir + "/a.txt", CriteoText(7));
+  CriteoParser parser;
+  auto reader = BatchReader::Open(ChunkSpec{dir + "/a.txt", 0, -1, 1}, &parser, 100);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(BatchSizes(reader->get()).ok());
+  EXPECT_EQ((*reader)->examples(), 7);
 }
 
 }  // namespace
