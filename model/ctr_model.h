@@ -46,12 +46,12 @@
 //
 // The work is done in batch form on Eigen matrices: bag sums are gathered into a
 // [B x (F*k + D)] matrix, the towers are matrix products. The FM term is computed
-// from the bag sums, as (sum of all y)^2 - sum_f |e_bf|^2, and corrected to the
-// per-feature self-interactions only for bags of two or more entries, so one-hot
-// data pays nothing for it. Weighted and unweighted batches take separate,
-// specialised loops (one branch per batch). All scratch is held here and reused
-// across calls, so a steady stream of batches allocates only inside Eigen's matrix
-// products. No threads: the same inputs give bit-identical outputs.
+// from the bag sums, |sum of all y|^2 - sum_f |e_bf|^2 - sum_d |x_bd q_d|^2, then
+// corrected to the per-feature self-interactions for bags of two or more entries
+// only, so one-hot data pays nothing for it. Weighted and unweighted batches take
+// separate, specialised loops, chosen once per batch. All scratch is held here and
+// reused across calls, so a steady stream of batches allocates only inside Eigen's
+// matrix products. No threads: the same inputs give bit-identical outputs.
 // Not thread-safe (Model's contract): one CtrModel per compute thread.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -321,8 +322,7 @@ std::string KindName(ModelKind kind) {
   return "unknown";
 }
 
-std::string CaseName(const testing::TestParamInfo<Case>& info) {
-  const Case& c = info.param;
+std::string Name(const Case& c) {
   std::string name = KindName(c.kind);
   const bool has_activation = c.kind != ModelKind::kLogisticRegression &&
                               c.kind != ModelKind::kFactorizationMachine &&
@@ -332,6 +332,11 @@ std::string CaseName(const testing::TestParamInfo<Case>& info) {
   if (c.loss == LossKind::kSquaredError) name += "_mse";
   return name;
 }
+
+std::string CaseName(const testing::TestParamInfo<Case>& info) { return Name(info.param); }
+
+// Failure messages name the case, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << Name(c); }
 
 class CtrModelTest : public testing::TestWithParam<Case> {
  protected:
