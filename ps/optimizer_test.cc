@@ -286,9 +286,9 @@ void ReferenceUpdate(const OptimizerOptions& o, int64_t step, int dim, float* w,
       }
       case Kind::kAdam: {
         double t = static_cast<double>(step);
-        float size = static_cast<float>(
-            lr * std::sqrt(1.0 - std::pow(static_cast<double>(o.beta2), t)) /
-            (1.0 - std::pow(static_cast<double>(o.beta1), t)));
+        float size =
+            static_cast<float>(lr * std::sqrt(1.0 - std::pow(static_cast<double>(o.beta2), t)) /
+                               (1.0 - std::pow(static_cast<double>(o.beta1), t)));
         float* m = state;
         float* v = state + dim;
         float grad = g[j] + o.l2 * w[j];
@@ -373,8 +373,8 @@ TEST(OptimizerTest, WarmupAndDecayMultiply) {
   o.decay = OptimizerOptions::Decay::kExponential;
   o.decay_rate = 0.25f;
   o.decay_steps = 2;
-  EXPECT_DOUBLE_EQ(LearningRateAt(o, 1), 0.5 * 0.5);     // warm-up 2/4, decay 0.25^0.5
-  EXPECT_DOUBLE_EQ(LearningRateAt(o, 4), 0.25 * 0.25);   // warm-up over, decay 0.25^2
+  EXPECT_DOUBLE_EQ(LearningRateAt(o, 1), 0.5 * 0.5);    // warm-up 2/4, decay 0.25^0.5
+  EXPECT_DOUBLE_EQ(LearningRateAt(o, 4), 0.25 * 0.25);  // warm-up over, decay 0.25^2
 }
 
 TEST(OptimizerTest, PrepareStepReadsTheScheduleAtTheZeroBasedStep) {
