@@ -25,6 +25,19 @@ void PrintFiles(const char* what, const google::protobuf::RepeatedPtrField<pb::S
   }
 }
 
+void PrintExportInfo(const pb::ExportInfo& e) {
+  std::printf("  export for serving from %s: sparse rows %s, dense fp32; %llu of %llu rows kept "
+              "(%llu never updated%s, %llu with L2 norm below %g dropped); a missing key is a "
+              "zero row\n",
+              e.source().c_str(), pb::SparseEncoding_Name(e.precision()).c_str(),
+              static_cast<unsigned long long>(e.source_rows() - e.dropped_untouched() -
+                                              e.dropped_below_norm()),
+              static_cast<unsigned long long>(e.source_rows()),
+              static_cast<unsigned long long>(e.dropped_untouched()),
+              e.pruned_untouched() ? "" : " (not pruned)",
+              static_cast<unsigned long long>(e.dropped_below_norm()), e.prune_norm_below());
+}
+
 }  // namespace
 
 int RunInspect() {
@@ -46,6 +59,7 @@ int RunInspect() {
               static_cast<long long>(m.dense_size()));
   std::printf("  epochs done %d, server update count (step) %lld, written by %d server(s)\n",
               m.epochs_done(), static_cast<long long>(m.global_step()), m.shards_size());
+  if (m.has_export_info()) PrintExportInfo(m.export_info());
   uint64_t total = 0;
   PrintFiles("shard", m.shards(), &total);
   PrintFiles("state", m.state_shards(), &total);

@@ -36,7 +36,7 @@ Status Predict(std::ostream& out) {
     return Status::Corruption(FLAGS_model + ": the shards do not match the model in MANIFEST");
   }
   // Rows never trained are absent from the model: they keep their initial value,
-  // which the table computes without storing anything.
+  // which the table computes without storing anything (in an export: zero).
   ps::SparseTable initial(ToSparseTableOptions(config, *model));
   std::ofstream predictions_file;
   if (!FLAGS_predictions_out.empty()) {
@@ -61,6 +61,8 @@ Status Predict(std::ostream& out) {
         std::span<float> dst(rows.data() + i * dim, dim);
         if (row != nullptr) {
           std::copy(row, row + dim, dst.begin());
+        } else if (loaded.missing_rows_are_zero()) {  // an export for serving
+          std::fill(dst.begin(), dst.end(), 0.0f);
         } else {
           initial.Peek(std::span<const uint64_t>(&batch.unique_keys[i], 1), dst);
         }

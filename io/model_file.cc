@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <queue>
 
 #include "io/file_util.h"
+#include "io/row_encoding.h"
 
 namespace tessera::io {
 
@@ -38,11 +40,20 @@ Status CheckShard(const std::string& path, const ShardContents& shard) {
     return Status::InvalidArgument("shard " + path + ": " + what);
   };
   if (shard.sparse_dim < 0 || shard.sparse_dim > kMaxSparseDim) return invalid("bad sparse_dim");
+  if (!pb::SparseEncoding_IsValid(shard.encoding)) return invalid("unknown sparse encoding");
   if (shard.weights.size() != shard.keys.size() * static_cast<size_t>(shard.sparse_dim)) {
     return invalid("weights are not keys x sparse_dim floats");
   }
   if (shard.dense_size < 0 || (shard.dense_size > 0 && shard.dense_block_floats <= 0)) {
     return invalid("bad dense_size or dense_block_floats");
+  }
+  if (shard.encoding == pb::SPARSE_INT8) {
+    for (size_t i = 0; i < shard.weights.size(); ++i) {
+      if (!std::isfinite(shard.weights[i])) {
+        return invalid("row of key " + std::to_string(shard.keys[i / shard.sparse_dim]) +
+                       " is not finite: int8 cannot encode it");
+      }
+    }
   }
   const uint64_t blocks = NumDenseBlocks(shard.dense_size, shard.dense_block_floats);
   int64_t dense_floats = 0;
@@ -79,8 +90,7 @@ void AppendRaw(std::string* out, const T* data, size_t count) {
 
 void AppendSparse(const ShardContents& shard, const std::vector<size_t>& order, std::string* out) {
   for (size_t i : order) AppendRaw(out, &shard.keys[i], 1);
-  const size_t dim = static_cast<size_t>(shard.sparse_dim);
-  for (size_t i : order) AppendRaw(out, shard.weights.data() + i * dim, dim);
+  AppendEncodedRows(shard.encoding, shard.sparse_dim, shard.weights, order, out);
 }
 
 void AppendDense(const ShardContents& shard, const std::vector<size_t>& order, std::string* out) {
@@ -108,6 +118,7 @@ std::string SerializeHeader(const ShardContents& shard) {
   header.set_dense_block_floats(shard.dense_block_floats);
   header.set_dense_blocks(shard.block_ids.size());
   header.set_dense_size(shard.dense_size);
+  if (shard.encoding != pb::SPARSE_FP32) header.set_sparse_encoding(shard.encoding);
   return header.SerializeAsString();
 }
 
@@ -135,6 +146,11 @@ struct ParsedShard {
 class Cursor {
  public:
   explicit Cursor(std::string_view bytes) : bytes_(bytes) {}
+  std::string_view Take(size_t bytes) {
+    std::string_view taken = bytes_.substr(0, bytes);
+    bytes_.remove_prefix(bytes);
+    return taken;
+  }
   template <typename T>
   void Read(size_t count, std::vector<T>* out) {
     out->resize(count);
@@ -191,10 +207,10 @@ Status ParsePreamble(std::string_view file, pb::ShardHeader* header, std::string
     return Status::Corruption("not a shard file (wrong magic)");
   }
   const uint32_t version = LoadU32(file.data() + sizeof(kShardMagic));
-  if (version != kShardFormatVersion) {
+  if (version != kShardFormatVersion && version != kShardFormatVersionEncoded) {
     return Status::Corruption("unknown format version " + std::to_string(version) +
-                              " (this build reads version " + std::to_string(kShardFormatVersion) +
-                              ")");
+                              " (this build reads versions " + std::to_string(kShardFormatVersion) +
+                              " and " + std::to_string(kShardFormatVersionEncoded) + ")");
   }
   const uint32_t header_bytes = LoadU32(file.data() + sizeof(kShardMagic) + sizeof(uint32_t));
   if (header_bytes > file.size() - kPreambleBytes - kTrailerBytes) {
@@ -205,6 +221,9 @@ Status ParsePreamble(std::string_view file, pb::ShardHeader* header, std::string
     return Status::Corruption("unreadable shard header");
   }
   RETURN_IF_ERROR(CheckHeader(*header));
+  if (version == kShardFormatVersion && header->sparse_encoding() != pb::SPARSE_FP32) {
+    return Status::Corruption("format version 1 with a sparse encoding in the header");
+  }
   *body = file.substr(kPreambleBytes + header_bytes);
   return Status::OK();
 }
@@ -213,8 +232,7 @@ Status ParsePreamble(std::string_view file, pb::ShardHeader* header, std::string
 // bytes present before any allocation.
 Status ParseArrays(const pb::ShardHeader& h, std::string_view body, ShardContents* shard) {
   const uint64_t rows = h.sparse_rows(), blocks = h.dense_blocks();
-  const uint64_t row_bytes =
-      sizeof(uint64_t) + sizeof(float) * static_cast<uint64_t>(h.sparse_dim());
+  const uint64_t row_bytes = sizeof(uint64_t) + EncodedRowBytes(h.sparse_encoding(), h.sparse_dim());
   uint64_t fixed_bytes = 0;
   if (!MulAdd(rows, row_bytes, kTrailerBytes, &fixed_bytes) ||
       !MulAdd(blocks, sizeof(uint64_t), fixed_bytes, &fixed_bytes) || fixed_bytes > body.size()) {
@@ -223,7 +241,8 @@ Status ParseArrays(const pb::ShardHeader& h, std::string_view body, ShardContent
   }
   Cursor cursor(body);
   cursor.Read(rows, &shard->keys);
-  cursor.Read(rows * static_cast<uint64_t>(h.sparse_dim()), &shard->weights);
+  RETURN_IF_ERROR(DecodeRows(h.sparse_encoding(), h.sparse_dim(), rows,
+                             cursor.Take(rows * (row_bytes - sizeof(uint64_t))), &shard->weights));
   cursor.Read(blocks, &shard->block_ids);
   uint64_t dense_floats = 0;
   const uint64_t limit = NumDenseBlocks(h.dense_size(), h.dense_block_floats());
@@ -270,6 +289,7 @@ StatusOr<ParsedShard> ParseShard(std::string_view file) {
   c.sparse_dim = header.sparse_dim();
   c.dense_block_floats = header.dense_block_floats();
   c.dense_size = header.dense_size();
+  c.encoding = header.sparse_encoding();
   parsed.bytes = file.size();
   parsed.xxh64 = computed;
   return parsed;
@@ -304,7 +324,9 @@ Status WriteShard(const std::string& path, const ShardContents& shard, pb::Shard
   file.reserve(kPreambleBytes + header.size() + shard.keys.size() * 8 + shard.weights.size() * 4 +
                shard.block_ids.size() * 8 + shard.dense_values.size() * 4 + kTrailerBytes);
   file.append(kShardMagic, sizeof(kShardMagic));
-  const uint32_t preamble[2] = {kShardFormatVersion, static_cast<uint32_t>(header.size())};
+  const uint32_t version =
+      shard.encoding == pb::SPARSE_FP32 ? kShardFormatVersion : kShardFormatVersionEncoded;
+  const uint32_t preamble[2] = {version, static_cast<uint32_t>(header.size())};
   AppendRaw(&file, preamble, 2);
   file += header;
   AppendSparse(shard, row_order, &file);
@@ -326,14 +348,33 @@ StatusOr<ShardContents> ReadShard(const std::string& path) {
   return std::move(parsed.contents);
 }
 
-Status VerifyShardFile(const std::string& path, const pb::ShardFileInfo& info) {
-  ASSIGN_OR_RETURN(ParsedShard parsed, ReadShardFile(path));
+namespace {
+
+Status CheckListed(const std::string& path, const ParsedShard& parsed,
+                   const pb::ShardFileInfo& info) {
   if (parsed.bytes != info.bytes() || Xxh64Hex(parsed.xxh64) != info.xxh64()) {
     return Status::Corruption(path + ": " + std::to_string(parsed.bytes) + " bytes, xxh64 " +
                               Xxh64Hex(parsed.xxh64) + "; the MANIFEST says " +
                               std::to_string(info.bytes()) + " bytes, xxh64 " + info.xxh64());
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status VerifyShardFile(const std::string& path, const pb::ShardFileInfo& info) {
+  ASSIGN_OR_RETURN(ParsedShard parsed, ReadShardFile(path));
+  return CheckListed(path, parsed, info);
+}
+
+StatusOr<ShardContents> ReadListedShard(const std::string& dir, const pb::ShardFileInfo& info) {
+  if (info.file().empty() || info.file().find('/') != std::string::npos) {
+    return Status::Corruption(dir + "/MANIFEST lists a bad file name '" + info.file() + "'");
+  }
+  const std::string path = dir + "/" + info.file();
+  ASSIGN_OR_RETURN(ParsedShard parsed, ReadShardFile(path));
+  RETURN_IF_ERROR(CheckListed(path, parsed, info));
+  return std::move(parsed.contents);
 }
 
 // ---- Manifest ----

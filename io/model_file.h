@@ -10,13 +10,16 @@
 //   shard-NNNNN-of-MMMMM.tsr     one per server (the name is the server's choice; the
 //                                manifest lists each file with its size and xxHash64).
 //
-// Shard file layout, version 1, all integers little-endian:
+// Shard file layout, versions 1 and 2, all integers little-endian:
 //   offset 0   magic "TSRSHARD"                       8 bytes
-//          8   u32 format version (1)
+//          8   u32 format version (1: f32 rows; 2: the header names the row encoding)
 //         12   u32 H = length of the serialized ShardHeader
 //         16   ShardHeader (proto/files.proto)         H bytes
 //              sparse keys      u64[sparse_rows], strictly ascending
-//              sparse weights   f32[sparse_rows x sparse_dim], row-major, in key order
+//              sparse weights   f32[sparse_rows x sparse_dim], row-major, in key order;
+//                               in version 2, encoded as ShardHeader.sparse_encoding says
+//                               (io/row_encoding.h: f16[rows x dim], or f32 scale[rows]
+//                               then i8[rows x dim])
 //              dense block ids  u64[dense_blocks], strictly ascending
 //              dense values     f32, the blocks' floats concatenated in block-id order;
 //                               block i covers the model's dense floats
@@ -38,7 +41,8 @@
 namespace tessera::io {
 
 inline constexpr char kShardMagic[8] = {'T', 'S', 'R', 'S', 'H', 'A', 'R', 'D'};
-inline constexpr uint32_t kShardFormatVersion = 1;
+inline constexpr uint32_t kShardFormatVersion = 1;         // f32 rows: what training writes
+inline constexpr uint32_t kShardFormatVersionEncoded = 2;  // any SparseEncoding (exports)
 inline constexpr int kManifestFormatVersion = 1;
 inline constexpr char kManifestName[] = "MANIFEST";
 
@@ -53,6 +57,9 @@ struct ShardContents {
   int64_t dense_size = 0;           // floats of the whole dense model, over all shards
   std::vector<uint64_t> block_ids;  // the blocks this shard holds
   std::vector<float> dense_values;  // their floats, concatenated in block_ids order
+  // How the file stores `weights` (always decoded to floats here). Not SPARSE_FP32 only
+  // in exports for serving; INT8 needs finite weights.
+  pb::SparseEncoding encoding = pb::SPARSE_FP32;
 };
 
 // Floats in dense block `block` of a model of `dense_size` floats.
@@ -74,6 +81,10 @@ StatusOr<ShardContents> ReadShard(const std::string& path);
 // xxHash64 against what a MANIFEST recorded. Corruption naming the file otherwise.
 Status VerifyShardFile(const std::string& path, const pb::ShardFileInfo& info);
 
+// ReadShard of `dir`/`info.file()` that also checks the size and xxHash64 the MANIFEST
+// recorded in `info`: one read for both. Corruption naming the file otherwise.
+StatusOr<ShardContents> ReadListedShard(const std::string& dir, const pb::ShardFileInfo& info);
+
 // Writes `dir`/MANIFEST atomically and durably.
 Status WriteManifest(const std::string& dir, const pb::ModelManifest& manifest);
 
@@ -89,8 +100,11 @@ class LoadedModel {
   LoadedModel() = default;
 
   // The weights of sparse row `key` (sparse_dim() floats), or nullptr when the model
-  // never stored it: the caller then uses the row's initial value. O(log rows).
+  // never stored it: the caller then uses the row's initial value, or zeros when
+  // missing_rows_are_zero(). O(log rows).
   const float* FindSparseRow(uint64_t key) const;
+  // True for an export for serving (io/export.h): a key it does not hold is a zero row.
+  bool missing_rows_are_zero() const { return manifest_.has_export_info(); }
   // Every dense float of the model, dense_size of them.
   std::span<const float> dense() const { return dense_; }
   int sparse_dim() const { return sparse_dim_; }
