@@ -157,6 +157,14 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
     return Status::InvalidArgument("checkpoint.keep must be at least 1, got " +
                                    std::to_string(checkpoint.keep()));
   }
+  if (checkpoint.every_steps() < 0) {
+    return Status::InvalidArgument("checkpoint.every_steps must be >= 0 (0: none), got " +
+                                   std::to_string(checkpoint.every_steps()));
+  }
+  if (!(checkpoint.every_seconds() >= 0) || checkpoint.every_seconds() > 1e9) {
+    return Status::InvalidArgument("checkpoint.every_seconds must be >= 0 (0: none), got " +
+                                   std::to_string(checkpoint.every_seconds()));
+  }
   if (config.output().model_dir().empty()) {
     return Status::InvalidArgument("output.model_dir must not be empty");
   }

@@ -36,7 +36,8 @@ DEFINE_string(advertise_host, "",
               "Address other ranks reach this one by (default: this host name's IPv4 address).");
 DEFINE_string(resume, "",
               "Resume from a checkpoint directory (holding MANIFEST), or 'latest': the newest "
-              "valid checkpoint under checkpoint.dir.");
+              "valid checkpoint under checkpoint.dir, or 'auto': as latest, but a fresh start "
+              "when there is none (what launch/tessera-run --max-restarts uses).");
 DEFINE_int32(fault_unreachable_server, -1,
              "Fault injection for tests: server N advertises an endpoint nobody listens on.");
 
@@ -119,17 +120,26 @@ StatusOr<pb::Welcome> JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) 
 
 // The checkpoint --resume names, verified: a directory, or "latest" under
 // checkpoint.dir (the newest that verifies; newer broken ones are reported, skipped).
+// "auto" is "latest", or "" (a fresh start) when there is none.
 StatusOr<std::string> ResolveResume(const pb::JobConfig& config, bool report) {
-  if (FLAGS_resume != "latest") {
+  if (FLAGS_resume != "latest" && FLAGS_resume != "auto") {
     RETURN_IF_ERROR(scheduler::VerifyCheckpoint(FLAGS_resume));
     return FLAGS_resume;
   }
+  const bool fresh_if_none = FLAGS_resume == "auto";
   const std::string root = config.checkpoint().dir();
-  if (root.empty()) return Status::InvalidArgument("--resume latest needs checkpoint.dir");
+  if (root.empty()) {
+    if (fresh_if_none) return std::string();
+    return Status::InvalidArgument("--resume latest needs checkpoint.dir");
+  }
   std::vector<std::string> skipped;
   StatusOr<std::string> dir = scheduler::LatestGoodCheckpoint(root, &skipped);
   for (const std::string& s : skipped) {
     if (report) std::cerr << "tessera: skipping checkpoint " << s << std::endl;
+  }
+  if (!dir.ok() && fresh_if_none) {
+    if (report) std::cerr << "tessera: no checkpoint under " << root << ": a fresh start" << std::endl;
+    return std::string();
   }
   return dir;
 }
@@ -143,6 +153,9 @@ struct RankContext {
   net::MpiRuntime* mpi = nullptr;
   std::string resume_dir;  // empty: a fresh start
   int start_epoch = 0;
+  int64_t start_step = 0;  // resuming inside epoch start_epoch + 1, after this step
+  std::vector<pb::WorkerCursor> start_cursors;
+  int64_t start_global_step = 0;
 };
 
 Status RunScheduler(const RankContext& c, const model::Model& model) {
@@ -157,6 +170,10 @@ Status RunScheduler(const RankContext& c, const model::Model& model) {
   options.sparse_dim = model.sparse_dim();
   options.job_id = std::to_string(std::random_device{}());
   options.start_epoch = c.start_epoch;
+  options.start_step = c.start_step;
+  options.start_cursors = c.start_cursors;
+  options.resume_dir = c.resume_dir;
+  options.start_global_step = c.start_global_step;
   options.value_predictions = c.config.model().loss() == pb::MSE;
   scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
                          &std::cerr);
@@ -178,7 +195,7 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.dense_optimizer = ToOptimizerOptions(c.config.training().dense_optimizer());
   options.timeout_ms = cluster.timeout_ms();
   options.slot_bits = cluster.slot_bits();
-  ps::Server server(std::move(options), c.router, c.nodes);
+  ps::Server server(std::move(options), c.router, c.nodes, scheduler.get());
   if (!c.resume_dir.empty()) RETURN_IF_ERROR(server.LoadCheckpoint(c.resume_dir));
   // No wait for the WELCOME: workers check they reach this server (PING) before they
   // say HELLO, so the server must already be serving.
@@ -218,6 +235,7 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   wo.timeout_ms = cluster.timeout_ms();
   worker::Worker w(wo, model, &client, scheduler.get(),
                    [] { return std::make_unique<io::CriteoParser>(); });
+  if (welcome.start_step() > 0) w.ResumeAt(welcome.start_step(), welcome.cursor());
   RETURN_IF_ERROR(w.Run(welcome.start_epoch()));
   return c.mpi->Barrier();
 }
@@ -251,19 +269,34 @@ Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime
   }
   ASSIGN_OR_RETURN(net::NodeTable nodes, net::NodeTable::Build(std::move(infos)));
   *who = nodes.Describe(rank);
-  RankContext c{config, rank, &context, router.get(), &nodes, mpi, "", 0};
+  RankContext c{config, rank, &context, router.get(), &nodes, mpi, "", 0, 0, {}, 0};
   if (!FLAGS_resume.empty()) {
     ASSIGN_OR_RETURN(c.resume_dir, ResolveResume(config, role == pb::SCHEDULER));
+  }
+  if (!c.resume_dir.empty()) {
     ASSIGN_OR_RETURN(pb::ModelManifest manifest, io::ReadManifest(c.resume_dir));
     c.start_epoch = manifest.epochs_done();
+    c.start_step = manifest.step_in_epoch();
+    c.start_global_step = manifest.global_step();
+    c.start_cursors.assign(manifest.cursors().begin(), manifest.cursors().end());
+    const int workers = static_cast<int>(nodes.worker_ranks().size());
+    if (c.start_step > 0 && manifest.num_workers() != workers) {
+      return Status::InvalidArgument(
+          c.resume_dir + " was taken inside an epoch by " +
+          std::to_string(manifest.num_workers()) + " worker(s), and its data cursors (each "
+          "worker's place in its stripe of chunks) only fit that many; this job has " +
+          std::to_string(workers) + ". Resume it on " + std::to_string(manifest.num_workers()) +
+          " worker(s), or resume an end-of-epoch checkpoint (epoch-NNNN) on any number");
+    }
     if (c.start_epoch >= config.training().epochs()) {
       return Status::InvalidArgument(c.resume_dir + " already holds " +
                                      std::to_string(c.start_epoch) + " epoch(s); raise "
                                      "training.epochs (or --epochs) to train further");
     }
     if (role == pb::SCHEDULER) {
-      std::cerr << "resuming from " << c.resume_dir << " (epoch " << c.start_epoch << ")"
-                << std::endl;
+      std::cerr << "resuming from " << c.resume_dir << " (epoch " << c.start_epoch;
+      if (c.start_step > 0) std::cerr << ", step " << c.start_step << " of epoch " << c.start_epoch + 1;
+      std::cerr << ")" << std::endl;
     }
   }
   switch (role) {

@@ -1,6 +1,7 @@
 #include "ps/server.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 
 #include "common/clock.h"
@@ -30,16 +31,19 @@ std::vector<uint64_t> OwnedDenseBlocks(int64_t dense_size, int block_floats, int
   return owned;
 }
 
-Server::Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes)
+Server::Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes,
+               net::Dealer* scheduler)
     : options_(std::move(options)),
       router_(router),
       nodes_(nodes),
+      scheduler_(scheduler),
       table_(options_.sparse),
       dense_(options_.dense_size, options_.dense_block_floats,
              OwnedDenseBlocks(options_.dense_size, options_.dense_block_floats,
                               options_.server_index, options_.num_servers),
              options_.initial_dense, options_.dense_optimizer),
-      done_from_(nodes->worker_ranks().size(), kNotDone) {
+      done_from_(nodes->worker_ranks().size(), kNotDone),
+      done_cursor_(nodes->worker_ranks().size()) {
   // The full initial vector is only needed to seed this server's blocks.
   options_.initial_dense.clear();
   options_.initial_dense.shrink_to_fit();
@@ -70,6 +74,8 @@ Status Server::Handle(const std::string& peer, net::Message msg) {
       return HandlePush(std::move(msg));
     case pb::SAVE:
       return HandleSave(peer, msg);
+    case pb::SAVE_AT:
+      return HandleSaveAt(msg);
     case pb::SHUTDOWN:
       shutdown_ = true;
       return Status::OK();
@@ -97,7 +103,7 @@ Status Server::EnterEpoch(int epoch) {
   next_step_ = 1;
   std::fill(done_from_.begin(), done_from_.end(), kNotDone);
   pushes_.clear();
-  return Status::OK();
+  return SkipUnreachableCheckpoints();
 }
 
 Status Server::HandlePush(net::Message msg) {
@@ -112,6 +118,7 @@ Status Server::HandlePush(net::Message msg) {
   }
   if (h.flags() & pb::FLAG_EPOCH_DONE) {
     done_from_[w] = h.step();
+    done_cursor_[w] = h.cursor();
   } else {
     auto& slots = pushes_[h.step()];
     if (slots.empty()) slots.resize(done_from_.size());
@@ -119,6 +126,7 @@ Status Server::HandlePush(net::Message msg) {
     if (p.present) return Status::Corruption("two PUSHes for one step from " +
                                              nodes_->Describe(h.sender()));
     p.present = true;
+    p.cursor = h.cursor();
     RETURN_IF_ERROR(net::ReadArray(msg, 0, &p.keys));
     RETURN_IF_ERROR(net::ReadArray(msg, 1, &p.grads));
     RETURN_IF_ERROR(net::ReadArray(msg, 2, &p.block_ids));
@@ -151,9 +159,11 @@ bool Server::EpochComplete() const {
 Status Server::ApplyReadySteps() {
   while (!EpochComplete() && StepReady(next_step_)) {
     RETURN_IF_ERROR(ApplyStep(next_step_));
+    RETURN_IF_ERROR(MaybeCheckpoint(next_step_));
     pushes_.erase(next_step_);
     ++next_step_;
   }
+  if (EpochComplete()) RETURN_IF_ERROR(SkipUnreachableCheckpoints());
   waiting_since_ms_ = pushes_.empty() && pending_pulls_.empty() ? -1 : NowMs();
   return ServeReadyPulls();
 }
@@ -337,6 +347,7 @@ Status Server::LoadCheckpoint(const std::string& dir) {
   }
   global_step_ = manifest.global_step();
   epoch_ = manifest.epochs_done();  // the workers start there
+  next_step_ = manifest.step_in_epoch() + 1;
   return Status::OK();
 }
 
@@ -371,6 +382,77 @@ Status Server::ImportOwned(const io::ShardContents& shard, const io::ShardConten
     state_offset += len * k;
   }
   return Status::OK();
+}
+
+Status Server::HandleSaveAt(const net::Message& msg) {
+  pb::SaveAt request;
+  RETURN_IF_ERROR(net::ParseBody(msg, 0, &request));
+  if (scheduler_ == nullptr) return Status::Internal("SAVE_AT reached a server without a scheduler");
+  armed_[{request.epoch(), request.step()}] = request.dir();
+  return SkipUnreachableCheckpoints();
+}
+
+Status Server::SkipUnreachableCheckpoints() {
+  for (auto it = armed_.begin(); it != armed_.end();) {
+    const auto [epoch, step] = it->first;
+    std::string why;
+    if (epoch < epoch_ || (epoch == epoch_ && step < next_step_)) {
+      why = "step " + std::to_string(step) + " of epoch " + std::to_string(epoch + 1) +
+            " had already been applied";
+    } else if (epoch == epoch_ && EpochComplete()) {
+      why = "epoch " + std::to_string(epoch + 1) + " ended at step " +
+            std::to_string(next_step_ - 1);
+    }
+    if (why.empty()) {
+      ++it;
+      continue;
+    }
+    it = armed_.erase(it);
+    RETURN_IF_ERROR(SendCheckpointDone(epoch, step, why, {}));
+  }
+  return Status::OK();
+}
+
+Status Server::MaybeCheckpoint(int64_t step) {
+  auto it = armed_.find({epoch_, step});
+  if (it == armed_.end()) return Status::OK();
+  pb::SaveRequest request;
+  request.set_dir(it->second);
+  request.set_epoch(epoch_);
+  request.set_with_state(true);
+  armed_.erase(it);
+  // An old MANIFEST (a run this one resumed) must not vouch for files being replaced.
+  std::remove((request.dir() + "/" + io::kManifestName).c_str());
+  pb::ShardFileInfo weights_info, state_info;
+  RETURN_IF_ERROR(WriteShards(request, &weights_info, &state_info));
+  std::vector<zmq::message_t> files;
+  files.push_back(net::FrameFromProto(weights_info));
+  files.push_back(net::FrameFromProto(state_info));
+  return SendCheckpointDone(epoch_, step, "", std::move(files));
+}
+
+Status Server::SendCheckpointDone(int epoch, int64_t step, const std::string& skipped,
+                                  std::vector<zmq::message_t> files) {
+  pb::CheckpointDone done;
+  done.set_epoch(epoch);
+  done.set_step(step);
+  done.set_global_step(global_step_);
+  done.set_skipped(skipped);
+  if (skipped.empty()) {
+    auto it = pushes_.find(step);
+    for (size_t w = 0; w < done_from_.size(); ++w) {
+      const bool pushed = it != pushes_.end() && it->second[w].present;
+      pb::WorkerCursor* cursor = done.add_cursors();
+      *cursor = pushed ? it->second[w].cursor : done_cursor_[w];
+      cursor->set_worker(static_cast<int>(w));
+    }
+  }
+  net::Message m;
+  m.header.set_kind(pb::CHECKPOINT_DONE);
+  m.header.set_sender(nodes_->server_ranks()[options_.server_index]);
+  m.frames.push_back(net::FrameFromProto(done));
+  for (auto& f : files) m.frames.push_back(std::move(f));
+  return scheduler_->Send(std::move(m));
 }
 
 std::string Server::MissingWorkers(int64_t step) const {

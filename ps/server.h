@@ -10,6 +10,13 @@
 // PULL waits until the epoch is complete. Every wait has a deadline naming the
 // workers it waits for.
 //
+// Checkpoints inside an epoch: the scheduler sends SAVE_AT(epoch, step, dir) ahead
+// of time; right after applying that step (before the next one, so every server
+// writes the model after the same step) the server writes its weight and state
+// shards there and answers CHECKPOINT_DONE with the workers' cursors, which each
+// worker's PUSH of that step carried. A SAVE_AT for a step already applied, or one
+// the epoch ends before, is answered CHECKPOINT_DONE with `skipped` set.
+//
 // Threading: Run() owns every member; the server is single-threaded by design for
 // now (the slot-owning worker threads of DESIGN.md §5 are future work, see README).
 #pragma once
@@ -49,13 +56,17 @@ std::vector<uint64_t> OwnedDenseBlocks(int64_t dense_size, int block_floats, int
 
 class Server {
  public:
-  // `router` and `nodes` must outlive the server.
-  Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes);
+  // `router`, `nodes` and `scheduler` (the Dealer to the scheduler, where
+  // CHECKPOINT_DONE goes; may be null when no checkpoints are asked for) must
+  // outlive the server.
+  Server(ServerOptions options, net::Router* router, const net::NodeTable* nodes,
+         net::Dealer* scheduler = nullptr);
 
   // Loads this server's part of a checkpoint directory: the rows whose slots it owns
   // and its dense blocks, weights and optimizer state, from every shard of the
-  // checkpoint whatever the number of servers that wrote it (resharding), and the
-  // update count. Call before Run().
+  // checkpoint whatever the number of servers that wrote it (resharding), the
+  // update count, and for a checkpoint inside an epoch the step to continue after.
+  // Call before Run().
   Status LoadCheckpoint(const std::string& dir);
 
   // Serves requests until the scheduler sends SHUTDOWN. Returns the first error that
@@ -71,6 +82,7 @@ class Server {
     std::vector<float> grads;
     std::vector<uint64_t> block_ids;
     std::vector<float> dense_grads;
+    pb::WorkerCursor cursor;
   };
   struct PendingPull {
     std::string peer;
@@ -82,6 +94,15 @@ class Server {
   Status HandlePull(const std::string& peer, net::Message msg);
   Status ServePull(const std::string& peer, const net::Message& msg);
   Status HandleSave(const std::string& peer, const net::Message& msg);
+  Status HandleSaveAt(const net::Message& msg);
+  // Writes the checkpoint armed for `step` of the current epoch, if any (after
+  // ApplyStep(step), before its pushes are dropped).
+  Status MaybeCheckpoint(int64_t step);
+  // Answers every armed checkpoint that can no longer happen (its epoch or step is
+  // past, or the epoch is complete) as skipped.
+  Status SkipUnreachableCheckpoints();
+  Status SendCheckpointDone(int epoch, int64_t step, const std::string& skipped,
+                            std::vector<zmq::message_t> files);
   Status WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* weights_info,
                      pb::ShardFileInfo* state_info);
   // Imports the rows and blocks of one checkpoint shard that this server owns.
@@ -100,6 +121,7 @@ class Server {
   ServerOptions options_;
   net::Router* router_;
   const net::NodeTable* nodes_;
+  net::Dealer* scheduler_;
   SparseTable table_;
   DenseStore dense_;
 
@@ -108,6 +130,8 @@ class Server {
   int64_t next_step_ = 1;          // the step applied next
   int64_t global_step_ = 0;        // steps applied since the start (optimizer time)
   std::vector<int64_t> done_from_; // per worker index: first step it will not push
+  std::vector<pb::WorkerCursor> done_cursor_;  // per worker index: its EPOCH_DONE push's
+  std::map<std::pair<int, int64_t>, std::string> armed_;  // (epoch, step) -> dir
   std::map<int64_t, std::vector<Push>> pushes_;  // step -> per worker index
   std::deque<PendingPull> pending_pulls_;
   int64_t waiting_since_ms_ = -1;  // when the oldest unmet wait began

@@ -10,22 +10,40 @@
 
 namespace tessera::scheduler {
 
+std::string CheckpointName(int epochs_done, int64_t step) {
+  char name[64];
+  if (step == 0) {
+    std::snprintf(name, sizeof(name), "epoch-%04d", epochs_done);
+  } else {
+    std::snprintf(name, sizeof(name), "epoch-%04d-step-%09lld", epochs_done,
+                  static_cast<long long>(step));
+  }
+  return name;
+}
+
+void RemoveCheckpoint(const std::string& dir) {
+  // The manifest goes first: a directory without one is no checkpoint, so a removal
+  // cut short leaves nothing that looks valid.
+  std::remove((dir + "/MANIFEST").c_str());
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") std::remove((dir + "/" + name).c_str());
+  }
+  closedir(d);
+  rmdir(dir.c_str());
+}
+
 Status PruneCheckpoints(const std::string& root, int keep) {
   ASSIGN_OR_RETURN(std::vector<std::string> all, ListCheckpoints(root));
-  for (size_t i = 0; i + keep < all.size(); ++i) {
-    const std::string dir = root + "/" + all[i];
-    // The manifest goes first: a directory without one is no checkpoint, so a prune
-    // cut short leaves nothing that looks valid.
-    std::remove((dir + "/MANIFEST").c_str());
-    DIR* d = opendir(dir.c_str());
-    if (d == nullptr) continue;
-    while (dirent* e = readdir(d)) {
-      std::string name = e->d_name;
-      if (name != "." && name != "..") std::remove((dir + "/" + name).c_str());
-    }
-    closedir(d);
-    rmdir(dir.c_str());
+  std::vector<size_t> complete;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (access((root + "/" + all[i] + "/MANIFEST").c_str(), F_OK) == 0) complete.push_back(i);
   }
+  if (complete.size() <= static_cast<size_t>(keep)) return Status::OK();
+  const size_t oldest_kept = complete[complete.size() - keep];
+  for (size_t i = 0; i < oldest_kept; ++i) RemoveCheckpoint(root + "/" + all[i]);
   return Status::OK();
 }
 

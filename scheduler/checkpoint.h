@@ -4,6 +4,7 @@
 // Functions only; safe to call from any thread on distinct directories.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,22 @@
 
 namespace tessera::scheduler {
 
-// Checkpoint names under `root` (epoch-NNNN), oldest first.
+// The name of the checkpoint after `epochs_done` epochs and `step` steps of the
+// next (0: at the epoch's end): epoch-NNNN or epoch-NNNN-step-SSSSSSSSS, so that
+// names sort in training order.
+std::string CheckpointName(int epochs_done, int64_t step);
+
+// Checkpoint names under `root` (epoch-NNNN...), oldest first.
 StatusOr<std::vector<std::string>> ListCheckpoints(const std::string& root);
 
-// Deletes all but the newest `keep` checkpoints under `root` (MANIFEST first, so an
-// interrupted prune never leaves something that looks valid).
+// Deletes all but the newest `keep` complete checkpoints (those with a MANIFEST)
+// under `root`, and any incomplete directory older than the oldest one kept (MANIFEST
+// first, so an interrupted prune never leaves something that looks valid). Newer
+// incomplete directories are left alone: they may be being written.
 Status PruneCheckpoints(const std::string& root, int keep);
+
+// Deletes one checkpoint directory and its files (MANIFEST first).
+void RemoveCheckpoint(const std::string& dir);
 
 // Reads the MANIFEST and every file it lists, checking each file's own checksum and
 // its size and xxHash64 against the manifest. The error names the bad file.

@@ -1,9 +1,12 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+
+#include <sys/stat.h>
 
 #include "common/clock.h"
 #include "io/file_util.h"
@@ -16,6 +19,13 @@ namespace {
 
 // How long Run() sleeps in a receive before it looks at the clock again.
 constexpr int kTickMs = 200;
+
+// Seconds since the Unix epoch: what the PROGRESS file records, comparable across runs
+// and with file times.
+double WallSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string FormatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -170,8 +180,15 @@ Status Scheduler::AwaitHellos() {
   welcome.set_num_servers(static_cast<int>(nodes_->server_ranks().size()));
   welcome.set_num_workers(num_workers_);
   welcome.set_start_epoch(options_.start_epoch);
+  welcome.set_start_step(options_.start_step);
   for (int r = 0; r < nodes_->size(); ++r) {
     if (r == nodes_->scheduler_rank()) continue;
+    const int w = WorkerIndex(r);
+    if (w >= 0 && w < static_cast<int>(options_.start_cursors.size())) {
+      *welcome.mutable_cursor() = options_.start_cursors[w];
+    } else {
+      welcome.clear_cursor();
+    }
     net::Message m;
     m.header.set_kind(pb::WELCOME);
     m.frames.push_back(net::FrameFromProto(welcome));
@@ -202,13 +219,19 @@ Status Scheduler::Run() {
   RETURN_IF_ERROR(PlanData());
   RETURN_IF_ERROR(io::CreateDirectories(options_.config.output().model_dir()));
   // A fresh job starts a fresh metrics file; a resumed one appends to it.
-  if (options_.start_epoch == 0) {
+  if (options_.start_epoch == 0 && options_.start_step == 0) {
     std::remove((options_.config.output().model_dir() + "/metrics.jsonl").c_str());
   }
   epoch_ = options_.start_epoch;
   next_train_chunk_.resize(num_workers_);
   for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
-  epoch_start_s_ = last_progress_s_ = NowSeconds();
+  skip_batches_.assign(num_workers_, 0);
+  worker_steps_.assign(num_workers_, options_.start_step);
+  RETURN_IF_ERROR(ResumeCursors());
+  steps_before_epoch_ = options_.start_global_step - options_.start_step;
+  ReportReplay();
+  epoch_start_s_ = last_progress_s_ = last_checkpoint_s_ = NowSeconds();
+  RETURN_IF_ERROR(ArmStepCheckpoints(epoch_, options_.start_step));
   int64_t last_message_ms = NowMs();
   while (!std::all_of(told_job_done_.begin(), told_job_done_.end(), [](bool b) { return b; })) {
     net::Message msg;
@@ -223,6 +246,11 @@ Status Scheduler::Run() {
                                       " ms (cluster.timeout_ms); waiting for " + Outstanding());
     }
     MaybePrintProgress(/*force=*/false);
+    RETURN_IF_ERROR(MaybeRequestTimedCheckpoint());
+    WriteProgressFile();
+  }
+  if (!options_.config.checkpoint().dir().empty()) {
+    std::remove((options_.config.checkpoint().dir() + "/PROGRESS").c_str());
   }
   return ShutdownServers();
 }
@@ -247,14 +275,19 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
       pb::ChunkRequest r;
       RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
       AddProgress(r);
+      if (r.epoch() == epoch_) worker_steps_[w] += r.steps();
       return HandleChunkRequest(peer, w, r);
     }
     case pb::PROGRESS: {
       pb::ChunkRequest r;
       RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
       AddProgress(r);
+      int w = WorkerIndex(rank);
+      if (w >= 0) worker_steps_[w] += r.steps();
       return Status::OK();
     }
+    case pb::CHECKPOINT_DONE:
+      return HandleCheckpointDone(rank, msg);
     case pb::EVAL_RESULT: {
       std::vector<float> predictions, labels;
       RETURN_IF_ERROR(net::ReadArray(msg, 0, &predictions));
@@ -325,6 +358,8 @@ StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
       chunk.set_length(c.length);
       chunk.set_first_line(c.first_line);
       chunk.set_chunk_id(static_cast<int64_t>(next));
+      chunk.set_skip_batches(skip_batches_[w]);
+      skip_batches_[w] = 0;
       next += num_workers_;
     } else {
       chunk.set_status(pb::Chunk::EPOCH_DONE);
@@ -437,6 +472,8 @@ Status Scheduler::FinishEpoch() {
   std::fill(train_done_.begin(), train_done_.end(), false);
   std::fill(eval_done_.begin(), eval_done_.end(), false);
   for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
+  steps_before_epoch_ += *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  std::fill(worker_steps_.begin(), worker_steps_.end(), 0);
   next_validation_chunk_ = 0;
   const pb::CheckpointConfig& checkpoint = options_.config.checkpoint();
   if (!checkpoint.dir().empty() &&
@@ -449,6 +486,8 @@ Status Scheduler::FinishEpoch() {
     phase_ = Phase::kDone;
   } else {
     phase_ = Phase::kTrain;
+    // Before any worker gets a chunk of the new epoch, so the servers hear first.
+    RETURN_IF_ERROR(ArmStepCheckpoints(epoch_, 0));
   }
   return ReleaseHeld();
 }
@@ -475,6 +514,7 @@ StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool w
   manifest.set_dense_size(options_.dense_size);
   manifest.set_sparse_dim(options_.sparse_dim);
   manifest.set_is_checkpoint(with_state);
+  manifest.set_num_workers(num_workers_);
   manifest.set_created_by("tessera train, job " + options_.job_id);
   for (auto& server : servers_) {
     net::Message reply;
@@ -496,9 +536,7 @@ StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool w
 
 Status Scheduler::SaveCheckpoint() {
   const pb::CheckpointConfig& c = options_.config.checkpoint();
-  char name[32];
-  std::snprintf(name, sizeof(name), "/epoch-%04d", epoch_);
-  const std::string dir = c.dir() + name;
+  const std::string dir = c.dir() + "/" + CheckpointName(epoch_, 0);
   const double start = NowSeconds();
   ASSIGN_OR_RETURN(pb::ModelManifest manifest, SaveShards(dir, /*with_state=*/true));
   uint64_t bytes = 0;
@@ -508,6 +546,189 @@ Status Scheduler::SaveCheckpoint() {
   std::snprintf(line, sizeof(line), "checkpoint %s: %.1f MB in %.2f s", dir.c_str(), bytes / 1e6,
                 NowSeconds() - start);
   *log_ << line << std::endl;
+  last_checkpoint_s_ = NowSeconds();
+  return PruneCheckpoints(c.dir(), c.keep());
+}
+
+Status Scheduler::ResumeCursors() {
+  if (options_.start_step == 0) return Status::OK();
+  if (static_cast<int>(options_.start_cursors.size()) != num_workers_) {
+    return Status::InvalidArgument("the checkpoint holds the data cursors of " +
+                                   std::to_string(options_.start_cursors.size()) +
+                                   " worker(s); this job has " + std::to_string(num_workers_));
+  }
+  for (int w = 0; w < num_workers_; ++w) {
+    const pb::WorkerCursor& c = options_.start_cursors[w];
+    if (c.done()) {
+      next_train_chunk_[w] = train_chunks_.size();
+    } else {
+      if (c.chunk_id() < 0 || c.chunk_id() >= static_cast<int64_t>(train_chunks_.size()) ||
+          c.chunk_id() % num_workers_ != w) {
+        return Status::InvalidArgument(
+            "the checkpoint's cursor of worker " + std::to_string(w) + " (chunk " +
+            std::to_string(c.chunk_id()) + ") does not fit this job's " +
+            std::to_string(train_chunks_.size()) + " training chunks: were data.train or "
+            "data.chunk_bytes changed?");
+      }
+      next_train_chunk_[w] = c.chunk_id();
+      skip_batches_[w] = std::max<int64_t>(0, c.batches_done());
+    }
+    epoch_examples_ += c.examples();
+    epoch_loss_sum_ += c.loss_sum();
+    epoch_bad_lines_ += c.bad_lines();
+  }
+  return Status::OK();
+}
+
+void Scheduler::WriteProgressFile() {
+  const std::string& root = options_.config.checkpoint().dir();
+  const double now = NowSeconds();
+  if (root.empty() || now - last_progress_file_s_ < 1.0) return;
+  last_progress_file_s_ = now;
+  const int64_t step = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  const std::string path = root + "/PROGRESS";
+  {
+    std::ofstream out(path + ".tmp");
+    out << "epoch " << epoch_ << " step " << step << " global_step " << steps_before_epoch_ + step
+        << " unix_time " << std::fixed << WallSeconds() << "\n";
+    if (!out) return;  // best effort: it only feeds a report
+  }
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+void Scheduler::ReportReplay() {
+  if (options_.resume_dir.empty()) return;
+  std::ifstream in(options_.config.checkpoint().dir() + "/PROGRESS");
+  std::string k1, k2, k3, k4;
+  int epoch = 0;
+  int64_t step = 0, global_step = 0;
+  double unix_time = 0;
+  if (!(in >> k1 >> epoch >> k2 >> step >> k3 >> global_step >> k4 >> unix_time)) return;
+  struct stat st;
+  if (stat((options_.resume_dir + "/MANIFEST").c_str(), &st) != 0) return;
+  const double trained_after = std::max(0.0, unix_time - static_cast<double>(st.st_mtime));
+  const double down = std::max(0.0, WallSeconds() - unix_time);
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "resumed after an interrupted run, which had reached epoch %d, step %lld (%lld "
+                "steps in all): %lld step(s) trained after the checkpoint are replayed; time "
+                "lost: %.1f s of training after the checkpoint + %.1f s from its last progress "
+                "record to this start",
+                epoch + 1, static_cast<long long>(step), static_cast<long long>(global_step),
+                static_cast<long long>(std::max<int64_t>(0, global_step - options_.start_global_step)),
+                trained_after, down);
+  *log_ << line << std::endl;
+}
+
+Status Scheduler::RequestCheckpoint(int epoch, int64_t step, bool timed) {
+  const auto key = std::make_pair(epoch, step);
+  if (pending_checkpoints_.count(key)) return Status::OK();
+  PendingCheckpoint& p = pending_checkpoints_[key];
+  p.dir = options_.config.checkpoint().dir() + "/" + CheckpointName(epoch, step);
+  p.timed = timed;
+  p.start_s = NowSeconds();
+  pb::SaveAt request;
+  request.set_epoch(epoch);
+  request.set_step(step);
+  request.set_dir(p.dir);
+  for (auto& server : servers_) {
+    net::Message m;
+    m.header.set_kind(pb::SAVE_AT);
+    m.header.set_sender(nodes_->scheduler_rank());
+    m.frames.push_back(net::FrameFromProto(request));
+    RETURN_IF_ERROR(server->Send(std::move(m)));
+  }
+  return Status::OK();
+}
+
+Status Scheduler::ArmStepCheckpoints(int epoch, int64_t after_step) {
+  const int64_t every = options_.config.checkpoint().every_steps();
+  if (options_.config.checkpoint().dir().empty() || every <= 0) return Status::OK();
+  const int64_t next = (after_step / every + 1) * every;
+  RETURN_IF_ERROR(RequestCheckpoint(epoch, next, /*timed=*/false));
+  return RequestCheckpoint(epoch, next + every, /*timed=*/false);
+}
+
+Status Scheduler::MaybeRequestTimedCheckpoint() {
+  const pb::CheckpointConfig& c = options_.config.checkpoint();
+  if (c.dir().empty() || c.every_seconds() <= 0 || phase_ != Phase::kTrain) return Status::OK();
+  const double now = NowSeconds();
+  if (now - last_checkpoint_s_ < c.every_seconds()) return Status::OK();
+  for (const auto& [key, p] : pending_checkpoints_) {
+    if (p.timed) return Status::OK();  // one at a time
+  }
+  // The workers' reports lag (progress_interval_s), so aim a few seconds of steps
+  // ahead of the furthest one reported; a step some server already applied is
+  // answered as skipped, and the next tick tries again.
+  const int64_t reported = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  const double elapsed = std::max(1e-3, now - epoch_start_s_);
+  const int64_t base = epoch_ == options_.start_epoch ? options_.start_step : 0;
+  const double steps_per_s = static_cast<double>(reported - base) / elapsed;
+  const int64_t ahead = 2 + static_cast<int64_t>(steps_per_s * 3.0);
+  return RequestCheckpoint(epoch_, reported + ahead, /*timed=*/true);
+}
+
+Status Scheduler::HandleCheckpointDone(int rank, const net::Message& msg) {
+  pb::CheckpointDone done;
+  RETURN_IF_ERROR(net::ParseBody(msg, 0, &done));
+  auto it = pending_checkpoints_.find({done.epoch(), done.step()});
+  if (it == pending_checkpoints_.end()) {
+    return Status::Corruption(nodes_->Describe(rank) + " reported a checkpoint nobody asked for");
+  }
+  PendingCheckpoint& p = it->second;
+  ++p.replies;
+  if (!done.skipped().empty()) {
+    p.skipped = nodes_->Describe(rank) + ": " + done.skipped();
+  } else {
+    RETURN_IF_ERROR(net::ParseBody(msg, 1, p.manifest.add_shards()));
+    RETURN_IF_ERROR(net::ParseBody(msg, 2, p.manifest.add_state_shards()));
+    p.manifest.set_global_step(done.global_step());
+    if (p.manifest.cursors_size() == 0) {
+      *p.manifest.mutable_cursors() = done.cursors();
+    }
+  }
+  if (p.replies < static_cast<int>(servers_.size())) return Status::OK();
+  PendingCheckpoint finished = std::move(p);
+  pending_checkpoints_.erase(it);
+  return FinishCheckpoint(done.epoch(), done.step(), &finished);
+}
+
+Status Scheduler::FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* p) {
+  const pb::CheckpointConfig& c = options_.config.checkpoint();
+  if (!p->skipped.empty()) {
+    VLOG(1) << "checkpoint " << p->dir << " not taken: " << p->skipped;
+    RemoveCheckpoint(p->dir);
+    // every_steps: ask for the next multiples past where the workers are now.
+    if (!p->timed && epoch == epoch_ && phase_ == Phase::kTrain) {
+      const int64_t reported = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+      RETURN_IF_ERROR(ArmStepCheckpoints(epoch, std::max(step, reported)));
+    }
+    return Status::OK();
+  }
+  pb::ModelManifest& manifest = p->manifest;
+  manifest.set_format_version(1);
+  *manifest.mutable_config() = options_.config;
+  manifest.set_epochs_done(epoch);
+  manifest.set_step_in_epoch(step);
+  manifest.set_dense_size(options_.dense_size);
+  manifest.set_sparse_dim(options_.sparse_dim);
+  manifest.set_is_checkpoint(true);
+  manifest.set_num_workers(num_workers_);
+  manifest.set_created_by("tessera train, job " + options_.job_id);
+  // Written last and atomically: a directory without a MANIFEST is no checkpoint.
+  RETURN_IF_ERROR(io::WriteManifest(p->dir, manifest));
+  uint64_t bytes = 0;
+  for (const auto& f : manifest.shards()) bytes += f.bytes();
+  for (const auto& f : manifest.state_shards()) bytes += f.bytes();
+  char line[256];
+  std::snprintf(line, sizeof(line), "checkpoint %s (epoch %d, step %lld): %.1f MB in %.2f s",
+                p->dir.c_str(), epoch + 1, static_cast<long long>(step), bytes / 1e6,
+                NowSeconds() - p->start_s);
+  *log_ << line << std::endl;
+  last_checkpoint_s_ = NowSeconds();
+  if (!p->timed && epoch == epoch_ && phase_ == Phase::kTrain) {
+    RETURN_IF_ERROR(ArmStepCheckpoints(epoch, step));
+  }
   return PruneCheckpoints(c.dir(), c.keep());
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -34,6 +35,12 @@ struct SchedulerOptions {
   int sparse_dim = 0;
   std::string job_id;
   int start_epoch = 0;      // > 0 when resuming from a checkpoint of that many epochs
+  // Resuming from a checkpoint inside epoch start_epoch + 1: after step start_step,
+  // with each worker's cursor (in worker order).
+  int64_t start_step = 0;
+  std::vector<pb::WorkerCursor> start_cursors;
+  std::string resume_dir;         // the checkpoint resumed ("" for a fresh start)
+  int64_t start_global_step = 0;  // the steps that checkpoint holds in all
   // Predictions are values (ratings, MSE loss): validation reports RMSE and MAE
   // rather than AUC, log loss and calibration.
   bool value_predictions = false;
@@ -81,6 +88,16 @@ class Scheduler {
     pb::ChunkRequest request;
   };
   enum class Phase { kTrain, kEval, kDone };
+  // A checkpoint inside an epoch, asked of every server (SAVE_AT) and not yet
+  // answered by all of them.
+  struct PendingCheckpoint {
+    std::string dir;
+    int replies = 0;
+    std::string skipped;  // why not, when a server could not take it
+    bool timed = false;   // asked for by checkpoint.every_seconds
+    double start_s = 0.0;
+    pb::ModelManifest manifest;
+  };
 
   Status AwaitHellos();
   Status PlanData();
@@ -95,6 +112,21 @@ class Scheduler {
   StatusOr<pb::ModelManifest> SaveShards(const std::string& dir, bool with_state);
   Status SaveModel();
   Status SaveCheckpoint();
+  // Mid-epoch checkpoints: asks every server to save after `step` of `epoch`.
+  Status RequestCheckpoint(int epoch, int64_t step, bool timed);
+  // checkpoint.every_steps: asks for the next two multiples after `after_step`.
+  Status ArmStepCheckpoints(int epoch, int64_t after_step);
+  // checkpoint.every_seconds: asks for one a few steps ahead once it is time.
+  Status MaybeRequestTimedCheckpoint();
+  Status HandleCheckpointDone(int rank, const net::Message& msg);
+  Status FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* pending);
+  // Resuming inside an epoch: each worker's stripe position, skip and totals.
+  Status ResumeCursors();
+  // checkpoint.dir/PROGRESS: how far this run got (epoch, step, steps in all, time),
+  // rewritten every second and removed when the job completes, so that a run resumed
+  // after a failure can say how many steps it trains again and how much time was lost.
+  void WriteProgressFile();
+  void ReportReplay();
   Status ShutdownServers();
   void AddProgress(const pb::ChunkRequest& r);
   void MaybePrintProgress(bool force);
@@ -124,6 +156,12 @@ class Scheduler {
   std::vector<bool> eval_done_;
   std::vector<bool> told_job_done_;
   std::vector<HeldRequest> held_;
+  std::vector<int64_t> skip_batches_;  // per worker, for its first chunk after a resume
+  std::vector<int64_t> worker_steps_;  // per worker, steps it reported this epoch
+  std::map<std::pair<int, int64_t>, PendingCheckpoint> pending_checkpoints_;
+  double last_checkpoint_s_ = 0.0;
+  double last_progress_file_s_ = 0.0;
+  int64_t steps_before_epoch_ = 0;  // BSP steps of the epochs before this one
 
   // Current epoch's counters.
   double epoch_start_s_ = 0.0;

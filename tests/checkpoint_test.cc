@@ -103,6 +103,71 @@ TEST_F(CheckpointTest, LatestSkipsACorruptCheckpointAndSaysSo) {
       << resumed.output;
 }
 
+// A checkpoint taken after step 10 of epoch 2 (and one after step 20 of epoch 1, in
+// a worker's second chunk) resumes to the uninterrupted run's model, bit for bit:
+// the model after the step, and each worker's data cursor.
+TEST_F(CheckpointTest, ResumeFromInsideAnEpochGivesTheUninterruptedModelBitForBit) {
+  std::string config = Config();
+  RunCommand("sed -i 's/keep: 5/keep: 20 every_steps: 10/' " + config);
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  EXPECT_NE(straight.output.find("checkpoint " + dir_ + "/ckpt/epoch-0001-step-000000010 (epoch 2, "
+                                 "step 10)"),
+            std::string::npos)
+      << straight.output;
+  std::string expected = Checksums(dir_ + "/straight");
+  ASSERT_NE(expected.find("xxh64"), std::string::npos);
+  for (std::string name : {"epoch-0001-step-000000010", "epoch-0000-step-000000020"}) {
+    RunCommand("rm -rf " + dir_ + "/from " + dir_ + "/resumed && cp -r " + dir_ + "/ckpt/" +
+               name + " " + dir_ + "/from");
+    CommandResult inspect = RunCommand(TesseraBin() + " inspect --dir " + dir_ + "/from");
+    EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+    CommandResult resumed = Train(2, "--model_dir " + dir_ + "/resumed --resume " + dir_ + "/from");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("resuming from " + dir_ + "/from"), std::string::npos)
+        << resumed.output;
+    EXPECT_EQ(Checksums(dir_ + "/resumed"), expected) << name;
+    // The resumed epoch's example count adds the cursors' to what was trained after.
+    std::string resumed_metrics = ReadFile(dir_ + "/resumed/metrics.jsonl");
+    std::string straight_metrics = ReadFile(dir_ + "/straight/metrics.jsonl");
+    std::string first = resumed_metrics.substr(0, resumed_metrics.find(", \"train_loss"));
+    EXPECT_NE(straight_metrics.find(first), std::string::npos) << first << "\n" << straight_metrics;
+  }
+}
+
+TEST_F(CheckpointTest, MidEpochCheckpointResumesOnOtherServerCountsButRefusesOtherWorkerCounts) {
+  std::string config = Config();
+  RunCommand("sed -i 's/keep: 5/keep: 20 every_steps: 10/' " + config);
+  CommandResult straight = Train(2, "--epochs 1 --model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  const std::string from = dir_ + "/ckpt/epoch-0000-step-000000010";
+  CommandResult three = Train(3, "--epochs 1 --model_dir " + dir_ + "/m3 --resume " + from);
+  ASSERT_EQ(three.exit_code, 0) << three.output;
+  EXPECT_EQ(JsonField(ReadFile(dir_ + "/m3/metrics.jsonl"), "auc"),
+            JsonField(ReadFile(dir_ + "/straight/metrics.jsonl"), "auc"));
+  CommandResult other = RunCommand(TesseraRun() + " --servers 2 --workers 3 -- train --config " +
+                                   config + " --epochs 1 --model_dir " + dir_ +
+                                   "/w3 --resume " + from);
+  EXPECT_NE(other.exit_code, 0) << other.output;
+  EXPECT_NE(other.output.find("taken inside an epoch by 2 worker(s)"), std::string::npos)
+      << other.output;
+}
+
+// checkpoint.every_seconds: the step is chosen at run time, the resume is still exact.
+TEST_F(CheckpointTest, TimedCheckpointInsideAnEpochResumesBitForBit) {
+  std::string config = Config();
+  RunCommand("sed -i 's/keep: 5/keep: 50 every_seconds: 0.5/' " + config);
+  CommandResult straight = Train(2, "--epochs 2 --model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  CommandResult list = RunCommand("ls -d " + dir_ + "/ckpt/epoch-*-step-* | head -1");
+  ASSERT_NE(list.output.find("-step-"), std::string::npos) << straight.output;
+  const std::string from = list.output.substr(0, list.output.find('\n'));
+  CommandResult resumed =
+      Train(2, "--epochs 2 --model_dir " + dir_ + "/resumed --resume " + from);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), Checksums(dir_ + "/straight")) << from;
+}
+
 TEST_F(CheckpointTest, KeepsOnlyTheNewestCheckpoints) {
   std::string config = Config();
   RunCommand("sed -i 's/keep: 5/keep: 2/' " + config);

@@ -32,16 +32,28 @@ Worker::Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
   last_report_s_ = NowSeconds();
 }
 
+void Worker::ResumeAt(int64_t step, const pb::WorkerCursor& cursor) {
+  step_ = step;
+  cursor_ = cursor;
+  resumed_ = true;
+}
+
 Status Worker::Run(int start_epoch) {
   for (int epoch = start_epoch;; ++epoch) {
-    step_ = 0;
+    if (!resumed_) {
+      step_ = 0;
+      cursor_ = pb::WorkerCursor();
+      cursor_.set_batches_done(-1);
+    }
+    resumed_ = false;
     while (true) {
       ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));
       if (chunk.status() == pb::Chunk::JOB_DONE) return Status::OK();
       if (chunk.status() == pb::Chunk::EPOCH_DONE) break;
       RETURN_IF_ERROR(TrainChunk(chunk, epoch));
     }
-    RETURN_IF_ERROR(client_->PushEpochDone(epoch, step_ + 1));
+    cursor_.set_done(true);
+    RETURN_IF_ERROR(client_->PushEpochDone(epoch, step_ + 1, &cursor_));
     while (true) {
       ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/true));
       if (chunk.status() != pb::Chunk::DATA) break;
@@ -126,11 +138,22 @@ Status Worker::TrainChunk(const pb::Chunk& chunk, int epoch) {
   ASSIGN_OR_RETURN(auto reader, io::BatchReader::Open(ToSpec(chunk), parser.get(),
                                                       options_.batch_size));
   int64_t seen_examples = 0, seen_bad = 0;
+  // Resuming inside this chunk: its first batches were trained before the checkpoint
+  // (and their bad lines counted then).
+  for (int64_t b = 0; b < chunk.skip_batches(); ++b) {
+    ASSIGN_OR_RETURN(bool more, reader->NextBatch(&batch_));
+    if (!more) break;
+  }
+  seen_examples = reader->examples();
+  seen_bad = reader->bad_lines();
+  cursor_.set_chunk_id(chunk.chunk_id());
+  cursor_.set_batches_done(chunk.skip_batches());
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader->NextBatch(&batch_));
     total_lines_ += (reader->examples() - seen_examples) + (reader->bad_lines() - seen_bad);
     total_bad_lines_ += reader->bad_lines() - seen_bad;
     unreported_bad_lines_ += reader->bad_lines() - seen_bad;
+    cursor_.set_bad_lines(cursor_.bad_lines() + reader->bad_lines() - seen_bad);
     seen_examples = reader->examples();
     seen_bad = reader->bad_lines();
     RETURN_IF_ERROR(CountBadLines(*reader));
@@ -153,7 +176,11 @@ Status Worker::TrainBatch(int epoch, int64_t examples) {
   predictions_.resize(batch_.size());
   model::ParamsView params{sparse_rows_, dense_params_};
   double loss = model_->TrainStep(ViewOf(batch_), params, predictions_, &grads_);
-  RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense));
+  cursor_.set_batches_done(cursor_.batches_done() + 1);
+  cursor_.set_examples(cursor_.examples() + examples);
+  cursor_.set_loss_sum(cursor_.loss_sum() + loss * static_cast<double>(examples));
+  RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense,
+                                &cursor_));
   // Examples count data lines; the loss is the mean over the batch, negatives included.
   unreported_examples_ += examples;
   unreported_loss_ += loss * static_cast<double>(examples);

@@ -46,6 +46,11 @@ class Worker {
   // scheduler says the job is done.
   Status Run(int start_epoch = 0);
 
+  // Resuming from a checkpoint taken inside an epoch: the first epoch Run() trains
+  // continues after `step` from `cursor` (this worker's, from the manifest; the
+  // scheduler gives the cursor's chunk again with the trained batches to skip).
+  void ResumeAt(int64_t step, const pb::WorkerCursor& cursor);
+
  private:
   StatusOr<pb::Chunk> RequestChunk(int epoch, bool validation);
   Status TrainChunk(const pb::Chunk& chunk, int epoch);
@@ -65,6 +70,10 @@ class Worker {
   NegativeSampler sampler_;
 
   int64_t step_ = 0;  // BSP step within the epoch
+  // Where this worker's data stands after step_, and its totals this epoch: sent with
+  // every push, so that a checkpoint after any step records it.
+  pb::WorkerCursor cursor_;
+  bool resumed_ = false;  // step_ and cursor_ were set by ResumeAt
   io::Batch batch_;
   std::vector<float> sparse_rows_;
   std::vector<float> dense_params_;

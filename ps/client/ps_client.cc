@@ -155,7 +155,8 @@ Status PsClient::Pull(int epoch, int64_t step, bool eval, std::span<const uint64
 }
 
 Status PsClient::Push(int epoch, int64_t step, std::span<const uint64_t> keys,
-                      std::span<const float> sparse_grads, std::span<const float> dense_grads) {
+                      std::span<const float> sparse_grads, std::span<const float> dense_grads,
+                      const pb::WorkerCursor* cursor) {
   const int dim = options_.sparse_dim;
   Partition(keys);
   for (int s = 0; s < num_servers(); ++s) {
@@ -173,6 +174,7 @@ Status PsClient::Push(int epoch, int64_t step, std::span<const uint64_t> keys,
       dense.insert(dense.end(), dense_grads.begin() + begin, dense_grads.begin() + begin + len);
     }
     net::Message m = NewMessage(pb::PUSH, epoch, step);
+    if (cursor != nullptr) *m.header.mutable_cursor() = *cursor;
     m.header.set_count(server_keys.size());
     m.frames.push_back(net::FrameFromVector(std::move(server_keys)));
     m.frames.push_back(net::FrameFromVector(std::move(grads)));
@@ -183,10 +185,11 @@ Status PsClient::Push(int epoch, int64_t step, std::span<const uint64_t> keys,
   return Status::OK();
 }
 
-Status PsClient::PushEpochDone(int epoch, int64_t step) {
+Status PsClient::PushEpochDone(int epoch, int64_t step, const pb::WorkerCursor* cursor) {
   for (int s = 0; s < num_servers(); ++s) {
     net::Message m = NewMessage(pb::PUSH, epoch, step);
     m.header.set_flags(pb::FLAG_EPOCH_DONE);
+    if (cursor != nullptr) *m.header.mutable_cursor() = *cursor;
     RETURN_IF_ERROR(servers_[s]->Send(std::move(m)));
   }
   return Status::OK();

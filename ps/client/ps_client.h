@@ -44,11 +44,13 @@ class PsClient {
 
   // Pushes one step's gradients: one per key (grads [keys.size() x sparse_dim]) and
   // the dense gradient [dense_size]. Every server gets a PUSH, empty or not (BSP).
+  // `cursor`, when given, travels in every PUSH header (a checkpoint records it).
   Status Push(int epoch, int64_t step, std::span<const uint64_t> keys,
-              std::span<const float> sparse_grads, std::span<const float> dense_grads);
+              std::span<const float> sparse_grads, std::span<const float> dense_grads,
+              const pb::WorkerCursor* cursor = nullptr);
 
   // Tells every server this worker has no more steps in `epoch` from `step` on.
-  Status PushEpochDone(int epoch, int64_t step);
+  Status PushEpochDone(int epoch, int64_t step, const pb::WorkerCursor* cursor = nullptr);
 
   int num_servers() const { return static_cast<int>(servers_.size()); }
 
