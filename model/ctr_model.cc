@@ -108,19 +108,23 @@ float SelfInteractionExcess(const BatchView& batch, std::span<const float> spars
 }
 
 // Sums the bags of `batch` (batch.num_fields per example) into `out`. Returns whether
-// a bag has two or more entries.
+// a bag has two or more entries when out asks for FM corrections (false otherwise).
 template <bool kWeighted>
 bool SumBags(const BatchView& batch, std::span<const float> sparse, const RowLayout& layout,
              const BagSums& out) {
   const int64_t num_rows = static_cast<int64_t>(sparse.size()) / layout.dim;
   const int fields = batch.num_fields;
+  const int k = layout.k;
+  const int v_column = layout.v_column;
+  const bool has_w = layout.has_w;
+  const bool fm = out.fm_corrections != nullptr;
   bool multi_hot = false;
   for (int64_t b = 0; b < batch.size; ++b) {
     float w_sum = 0.0f;
     float correction = 0.0f;
-    for (int f = 0; f < fields; ++f) {
-      float* e = out.embeddings + b * out.stride + int64_t{f} * layout.k;
-      std::fill(e, e + layout.k, 0.0f);
+    float* e = out.embeddings + b * out.stride;
+    for (int f = 0; f < fields; ++f, e += k) {
+      std::fill(e, e + k, 0.0f);
       const int32_t begin = batch.offsets[b * fields + f];
       const int32_t end = batch.offsets[b * fields + f + 1];
       CHECK(0 <= begin && begin <= end) << "bag offsets out of order at " << b * fields + f;
@@ -129,18 +133,16 @@ bool SumBags(const BatchView& batch, std::span<const float> sparse, const RowLay
         CHECK(0 <= r && r < num_rows) << "bag entry " << i << " names row " << r;
         const float x = EntryWeight<kWeighted>(batch.values, i);
         const float* row = sparse.data() + int64_t{r} * layout.dim;
-        if (layout.has_w) w_sum += x * row[0];
-        for (int j = 0; j < layout.k; ++j) e[j] += x * row[layout.v_column + j];
+        if (has_w) w_sum += x * row[0];
+        for (int j = 0; j < k; ++j) e[j] += x * row[v_column + j];
       }
-      if (end - begin > 1) {
+      if (fm && end - begin > 1) {
         multi_hot = true;
-        if (out.fm_corrections != nullptr) {
-          correction += SelfInteractionExcess<kWeighted>(batch, sparse, layout, begin, end, e);
-        }
+        correction += SelfInteractionExcess<kWeighted>(batch, sparse, layout, begin, end, e);
       }
     }
     out.w_sums[b] = w_sum;
-    if (out.fm_corrections != nullptr) out.fm_corrections[b] = correction;
+    if (fm) out.fm_corrections[b] = correction;
   }
   return multi_hot;
 }
@@ -229,7 +231,7 @@ void CtrModel::GatherBags(const BatchView& batch, const ParamsView& params) {
                     pairwise_ ? fm_corrections_.Resize(batch.size, 1).data() : nullptr};
   const bool multi_hot = batch.values.empty() ? SumBags<false>(batch, params.sparse, layout, out)
                                               : SumBags<true>(batch, params.sparse, layout, out);
-  has_fm_corrections_ = pairwise_ && multi_hot;
+  has_fm_corrections_ = multi_hot;
   if (bias_) logits.array() += params.dense[0];
   if (tower_ != nullptr && num_dense_ > 0) {
     features.rightCols(num_dense_) = MapMatrix(batch.dense, batch.size, num_dense_);
@@ -343,31 +345,36 @@ template <bool kWeighted>
 void CtrModel::ScatterSparse(const BatchView& batch, std::span<const float> sparse,
                              std::span<float> grad_sparse) const {
   const int dim = sparse_dim();
+  const int k = k_;
+  const int v_column = v_column_;
+  const bool linear = linear_;
+  const bool correct_fm = has_fm_corrections_;
   ConstVectorMap g = grad_logits_.vector();
   ConstMatrixMap grad_emb = grad_embeddings_.view();
   for (int64_t b = 0; b < batch.size; ++b) {
-    for (int f = 0; f < num_fields_; ++f) {
-      const float* ge = grad_emb.row(b).data() + int64_t{f} * k_;
+    const float g_b = g[b];
+    const float* ge = grad_emb.row(b).data();
+    for (int f = 0; f < num_fields_; ++f, ge += k) {
       const int32_t begin = batch.offsets[b * num_fields_ + f];
       const int32_t end = batch.offsets[b * num_fields_ + f + 1];
-      if (has_fm_corrections_ && end - begin > 1) {
+      if (correct_fm && end - begin > 1) {
         // The FM self-interaction is per feature: d/dv_i of the correction is
         // g x_i (e_bf - x_i v_i).
-        const float* e = features_.view().row(b).data() + int64_t{f} * k_;
+        const float* e = features_.view().row(b).data() + int64_t{f} * k;
         for (int32_t i = begin; i < end; ++i) {
           const float x = EntryWeight<kWeighted>(batch.values, i);
           float* row = grad_sparse.data() + int64_t{batch.rows[i]} * dim;
-          const float* v = sparse.data() + int64_t{batch.rows[i]} * dim + v_column_;
-          if (linear_) row[0] += x * g[b];
-          for (int j = 0; j < k_; ++j) row[v_column_ + j] += x * (ge[j] + g[b] * (e[j] - x * v[j]));
+          const float* v = sparse.data() + int64_t{batch.rows[i]} * dim + v_column;
+          if (linear) row[0] += x * g_b;
+          for (int j = 0; j < k; ++j) row[v_column + j] += x * (ge[j] + g_b * (e[j] - x * v[j]));
         }
         continue;
       }
       for (int32_t i = begin; i < end; ++i) {
         const float x = EntryWeight<kWeighted>(batch.values, i);
         float* row = grad_sparse.data() + int64_t{batch.rows[i]} * dim;
-        if (linear_) row[0] += x * g[b];
-        for (int j = 0; j < k_; ++j) row[v_column_ + j] += x * ge[j];
+        if (linear) row[0] += x * g_b;
+        for (int j = 0; j < k; ++j) row[v_column + j] += x * ge[j];
       }
     }
   }
