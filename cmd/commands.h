@@ -13,5 +13,7 @@ int RunGenData();
 int RunPredict();
 // `tessera inspect`: describes and verifies a model or checkpoint directory.
 int RunInspect();
+// `tessera split`: cuts a ratings file into a training and a test file.
+int RunSplit();
 
 }  // namespace tessera::cmd

@@ -1,5 +1,6 @@
 #include "cmd/job_config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -171,7 +172,13 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
   return Status::OK();
 }
 
-model::ModelSpec ToModelSpec(const pb::JobConfig& config) {
+StatusOr<std::unique_ptr<io::DataFormat>> CreateDataFormat(const pb::JobConfig& config) {
+  return io::DataFormat::Create(config.data(), config.model().loss() == pb::MSE
+                                                   ? io::LabelKind::kValue
+                                                   : io::LabelKind::kBinary);
+}
+
+model::ModelSpec ToModelSpec(const pb::JobConfig& config, const io::FeatureLayout& layout) {
   const pb::ModelConfig& m = config.model();
   model::ModelSpec spec;
   switch (m.kind()) {
@@ -185,8 +192,9 @@ model::ModelSpec ToModelSpec(const pb::JobConfig& config) {
     case pb::MF: spec.kind = model::ModelKind::kMf; break;
     case pb::TWO_TOWER: spec.kind = model::ModelKind::kTwoTower; break;
   }
-  spec.num_fields = 26;
-  spec.num_dense = 13;
+  spec.num_fields = layout.num_fields;
+  spec.num_dense = layout.num_dense;
+  spec.user_fields = m.user_fields() > 0 ? m.user_fields() : std::max(1, layout.user_fields);
   spec.embedding_dim = m.embedding_dim();
   if (m.mlp_hidden_size() > 0) spec.mlp_hidden.assign(m.mlp_hidden().begin(), m.mlp_hidden().end());
   if (m.dlrm_bottom_mlp_size() > 0) {
@@ -202,6 +210,19 @@ model::ModelSpec ToModelSpec(const pb::JobConfig& config) {
     case pb::SIGMOID: spec.activation = model::ActivationKind::kSigmoid; break;
   }
   spec.init_std = m.init_std();
+  spec.loss = m.loss() == pb::MSE ? model::LossKind::kSquaredError
+                                  : model::LossKind::kBinaryCrossEntropy;
+  spec.label_offset = m.label_offset();
+  spec.min_prediction = m.min_prediction();
+  spec.max_prediction = m.max_prediction();
+  const bool no_range = m.min_prediction() == 0 && m.max_prediction() == 0;
+  if (no_range && m.loss() == pb::MSE && layout.min_label < layout.max_label) {
+    spec.min_prediction = layout.min_label;
+    spec.max_prediction = layout.max_label;
+  }
+  if (m.tower_hidden_size() > 0) {
+    spec.tower_hidden.assign(m.tower_hidden().begin(), m.tower_hidden().end());
+  }
   return spec;
 }
 

@@ -3,9 +3,11 @@
 // as structs built once; only cmd/ sees the Protobuf config and the flags).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "common/status.h"
+#include "io/format.h"
 #include "model/model.h"
 #include "proto/config.pb.h"
 #include "ps/optimizer.h"
@@ -24,8 +26,15 @@ StatusOr<pb::JobConfig> ParseJobConfig(const std::string& text, const std::strin
 // ("training.epochs must be at least 1, got 0").
 Status ValidateJobConfig(const pb::JobConfig& config);
 
-// Criteo layout: 26 categorical fields, 13 integer fields.
-model::ModelSpec ToModelSpec(const pb::JobConfig& config);
+// The data format of config.data(), reading labels as the model's loss needs them
+// (MSE: values, BCE: 0/1). Errors name the config field or side file (io/format.h).
+StatusOr<std::unique_ptr<io::DataFormat>> CreateDataFormat(const pb::JobConfig& config);
+
+// The model of config.model() over examples shaped as `layout` says: num_fields and
+// num_dense from the layout; user_fields from model.user_fields, else the layout's,
+// else 1; MSE's prediction range from the config, else (both 0) the layout's label
+// range; tower_hidden empty -> {64}.
+model::ModelSpec ToModelSpec(const pb::JobConfig& config, const io::FeatureLayout& layout);
 ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& config);
 // The sparse table of `model` under `config` (seed, optimizer, initial values).
 ps::SparseTableOptions ToSparseTableOptions(const pb::JobConfig& config, const model::Model& model);

@@ -203,18 +203,23 @@ TEST(ValidateJobConfigTest, RejectsCrossLayersOutOfRange) {
   EXPECT_TRUE(ValidateMinimalPlus("model { kind: DCN_V2 cross_layers: 0 }").ok());
 }
 
+// The spec of `config` over Criteo's layout (26 fields, 13 dense).
+model::ModelSpec CriteoSpec(const pb::JobConfig& config) {
+  return ToModelSpec(config, io::CriteoLayout());
+}
+
 TEST(ToModelSpecTest, MapsEachModelKind) {
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: LR }")).kind, model::ModelKind::kLogisticRegression);
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: FM }")).kind, model::ModelKind::kFactorizationMachine);
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: DEEPFM }")).kind, model::ModelKind::kDeepFM);
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: MLP }")).kind, model::ModelKind::kMlp);
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: WIDE_DEEP }")).kind, model::ModelKind::kWideDeep);
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: DLRM }")).kind, model::ModelKind::kDlrm);
-  EXPECT_EQ(ToModelSpec(Parse("model { kind: DCN_V2 }")).kind, model::ModelKind::kDcnV2);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: LR }")).kind, model::ModelKind::kLogisticRegression);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: FM }")).kind, model::ModelKind::kFactorizationMachine);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: DEEPFM }")).kind, model::ModelKind::kDeepFM);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: MLP }")).kind, model::ModelKind::kMlp);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: WIDE_DEEP }")).kind, model::ModelKind::kWideDeep);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: DLRM }")).kind, model::ModelKind::kDlrm);
+  EXPECT_EQ(CriteoSpec(Parse("model { kind: DCN_V2 }")).kind, model::ModelKind::kDcnV2);
 }
 
 TEST(ToModelSpecTest, CopiesTheDeepModelFields) {
-  model::ModelSpec spec = ToModelSpec(
+  model::ModelSpec spec = CriteoSpec(
       Parse("model { dlrm_bottom_mlp: [32, 8] dlrm_top_mlp: [16] cross_layers: 5 }"));
   EXPECT_THAT(spec.dlrm_bottom_mlp, ElementsAre(32, 8));
   EXPECT_THAT(spec.dlrm_top_mlp, ElementsAre(16));
@@ -222,23 +227,23 @@ TEST(ToModelSpecTest, CopiesTheDeepModelFields) {
 }
 
 TEST(ToModelSpecTest, EmptyDlrmLayersKeepTheReferenceDefaults) {
-  model::ModelSpec spec = ToModelSpec(Parse("model { kind: DLRM }"));
+  model::ModelSpec spec = CriteoSpec(Parse("model { kind: DLRM }"));
   EXPECT_THAT(spec.dlrm_bottom_mlp, ElementsAre(512, 256, 64));
   EXPECT_THAT(spec.dlrm_top_mlp, ElementsAre(512, 256));
   EXPECT_EQ(spec.cross_layers, 3);
 }
 
 TEST(ToModelSpecTest, MapsEachActivation) {
-  EXPECT_EQ(ToModelSpec(Parse("model { activation: RELU }")).activation,
+  EXPECT_EQ(CriteoSpec(Parse("model { activation: RELU }")).activation,
             model::ActivationKind::kRelu);
-  EXPECT_EQ(ToModelSpec(Parse("model { activation: TANH }")).activation,
+  EXPECT_EQ(CriteoSpec(Parse("model { activation: TANH }")).activation,
             model::ActivationKind::kTanh);
-  EXPECT_EQ(ToModelSpec(Parse("model { activation: SIGMOID }")).activation,
+  EXPECT_EQ(CriteoSpec(Parse("model { activation: SIGMOID }")).activation,
             model::ActivationKind::kSigmoid);
 }
 
 TEST(ToModelSpecTest, CopiesSizesForTheCriteoLayout) {
-  model::ModelSpec spec = ToModelSpec(Parse("model { embedding_dim: 8 init_std: 0.05 }"));
+  model::ModelSpec spec = CriteoSpec(Parse("model { embedding_dim: 8 init_std: 0.05 }"));
   EXPECT_EQ(spec.num_fields, 26);
   EXPECT_EQ(spec.num_dense, 13);
   EXPECT_EQ(spec.embedding_dim, 8);
@@ -246,13 +251,76 @@ TEST(ToModelSpecTest, CopiesSizesForTheCriteoLayout) {
 }
 
 TEST(ToModelSpecTest, GivenHiddenLayersReplaceTheDefault) {
-  model::ModelSpec spec = ToModelSpec(Parse("model { mlp_hidden: 64 mlp_hidden: 32 }"));
+  model::ModelSpec spec = CriteoSpec(Parse("model { mlp_hidden: 64 mlp_hidden: 32 }"));
   EXPECT_THAT(spec.mlp_hidden, ElementsAre(64, 32));
 }
 
 TEST(ToModelSpecTest, EmptyHiddenLayersKeepTheDefault) {
-  model::ModelSpec spec = ToModelSpec(Parse(""));
+  model::ModelSpec spec = CriteoSpec(Parse(""));
   EXPECT_THAT(spec.mlp_hidden, ElementsAre(400, 400, 400));
+}
+
+TEST(ToModelSpecTest, TakesTheShapeFromTheLayout) {
+  io::FeatureLayout layout;
+  layout.num_fields = 3;
+  layout.num_dense = 2;
+  model::ModelSpec spec = ToModelSpec(Parse(""), layout);
+  EXPECT_EQ(spec.num_fields, 3);
+  EXPECT_EQ(spec.num_dense, 2);
+  EXPECT_EQ(spec.user_fields, 1);  // neither the config nor the layout knows
+}
+
+TEST(ToModelSpecTest, UserFieldsComeFromTheConfigElseTheLayout) {
+  io::FeatureLayout layout;
+  layout.num_fields = 6;
+  layout.user_fields = 4;
+  EXPECT_EQ(ToModelSpec(Parse(""), layout).user_fields, 4);
+  EXPECT_EQ(ToModelSpec(Parse("model { user_fields: 2 }"), layout).user_fields, 2);
+}
+
+TEST(ToModelSpecTest, MapsTheLossAndItsFields) {
+  EXPECT_EQ(CriteoSpec(Parse("")).loss, model::LossKind::kBinaryCrossEntropy);
+  model::ModelSpec spec = CriteoSpec(Parse(
+      "model { loss: MSE label_offset: 3.5 min_prediction: 0.5 max_prediction: 4.5 "
+      "tower_hidden: [32, 16] }"));
+  EXPECT_EQ(spec.loss, model::LossKind::kSquaredError);
+  EXPECT_EQ(spec.label_offset, 3.5f);
+  EXPECT_EQ(spec.min_prediction, 0.5f);
+  EXPECT_EQ(spec.max_prediction, 4.5f);
+  EXPECT_THAT(spec.tower_hidden, ElementsAre(32, 16));
+  EXPECT_THAT(CriteoSpec(Parse("")).tower_hidden, ElementsAre(64));
+}
+
+TEST(ToModelSpecTest, AnMseModelClipsToTheLayoutsLabelRangeUnlessTheConfigSetsOne) {
+  io::FeatureLayout ratings;
+  ratings.num_fields = 2;
+  ratings.min_label = 1.0f;
+  ratings.max_label = 5.0f;
+  model::ModelSpec mse = ToModelSpec(Parse("model { loss: MSE }"), ratings);
+  EXPECT_EQ(mse.min_prediction, 1.0f);
+  EXPECT_EQ(mse.max_prediction, 5.0f);
+  model::ModelSpec own =
+      ToModelSpec(Parse("model { loss: MSE min_prediction: 0 max_prediction: 10 }"), ratings);
+  EXPECT_EQ(own.max_prediction, 10.0f);
+  model::ModelSpec bce = ToModelSpec(Parse(""), ratings);
+  EXPECT_EQ(bce.max_prediction, 0.0f);
+}
+
+TEST(CreateDataFormatTest, AnMseModelReadsValueLabels) {
+  StatusOr<std::unique_ptr<io::DataFormat>> bce =
+      CreateDataFormat(Parse("data { format: LIBSVM }"));
+  StatusOr<std::unique_ptr<io::DataFormat>> mse =
+      CreateDataFormat(Parse("data { format: LIBSVM } model { loss: MSE }"));
+  ASSERT_TRUE(bce.ok() && mse.ok());
+  EXPECT_FALSE((*bce)->layout().value_labels);
+  EXPECT_TRUE((*mse)->layout().value_labels);
+}
+
+TEST(CreateDataFormatTest, ABadCsvSchemaNamesTheField) {
+  Status s =
+      CreateDataFormat(Parse("data { format: CSV csv { column { role: DENSE } } }")).status();
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), StartsWith("data.csv.column: exactly one column must be the LABEL"));
 }
 
 TEST(ToOptimizerOptionsTest, MapsEachKind) {

@@ -49,6 +49,15 @@ const std::vector<Command>& Commands() {
       {"inspect", "describe a model or checkpoint directory and verify its files",
        "tessera inspect --dir DIR\n  Exit status 0 when every file is intact, 1 otherwise.",
        {"dir"}},
+      {"split", "cut a MovieLens-style ratings file into DIR/train and DIR/test",
+       "tessera split --ratings FILE --out DIR [--mode random --test_fraction 0.2 --seed S]\n"
+       "  or [--mode leave_last_out --positive_threshold 4]\n"
+       "  random: line i goes to test when UniformFromKey(seed, i) < test_fraction\n"
+       "  (common/hash.h), the same for a seed on any machine. leave_last_out: each user's\n"
+       "  latest positive (rating >= threshold; ties: the larger item id) goes to test; users\n"
+       "  with fewer than 2 positives keep every line in train. Lines are copied verbatim; a\n"
+       "  malformed one is an error naming file:line.",
+       {"ratings", "out", "mode", "test_fraction", "seed", "positive_threshold"}},
   };
   return commands;
 }
@@ -88,6 +97,7 @@ int Dispatch(const std::string& name) {
   if (name == "worker") return RunTrain(TrainRole::kWorker);
   if (name == "gen-data") return RunGenData();
   if (name == "inspect") return RunInspect();
+  if (name == "split") return RunSplit();
   return RunPredict();
 }
 

@@ -1,5 +1,5 @@
 // `tessera predict`: loads a trained model directory (no cluster needed), scores a
-// Criteo-format file, and prints AUC, logloss and calibration.
+// file in the data format of its job config, and prints AUC, logloss and calibration.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,14 +10,16 @@
 #include "cmd/job_config.h"
 #include "io/batch_reader.h"
 #include "io/chunk.h"
-#include "io/criteo.h"
+#include "io/format.h"
 #include "io/model_file.h"
 #include "model/metrics.h"
 #include "ps/sparse_table.h"
 #include "worker/batch_view.h"
 
 DEFINE_string(model, "", "Trained model directory (holds MANIFEST). Required.");
-DEFINE_string(data, "", "Criteo-format file to score (plain or .gz). Required.");
+DEFINE_string(data, "",
+              "File to score (plain or .gz), in the data format of the model's job config "
+              "(data.format; MovieLens side files as the config names them). Required.");
 DEFINE_string(predictions_out, "", "Optional: write one 'label<TAB>probability' line per example.");
 DEFINE_int32(predict_batch_size, 4096, "Examples per batch.");
 
@@ -30,7 +32,11 @@ Status Predict(std::ostream& out) {
   }
   ASSIGN_OR_RETURN(io::LoadedModel loaded, io::LoadModel(FLAGS_model));
   const pb::JobConfig& config = loaded.manifest().config();
-  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model, model::CreateModel(ToModelSpec(config)));
+  // The training job's data format: its parser and the model's shape.
+  StatusOr<std::unique_ptr<io::DataFormat>> format = CreateDataFormat(config);
+  if (!format.ok()) return format.status().WithContext(FLAGS_model + "/MANIFEST");
+  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model,
+                   model::CreateModel(ToModelSpec(config, (*format)->layout())));
   if (model->sparse_dim() != loaded.sparse_dim() ||
       model->dense_size() != static_cast<int64_t>(loaded.dense().size())) {
     return Status::Corruption(FLAGS_model + ": the shards do not match the model in MANIFEST");
@@ -50,8 +56,9 @@ Status Predict(std::ostream& out) {
   std::vector<float> rows, predictions;
   int64_t bad_lines = 0;
   for (const io::ChunkSpec& chunk : chunks) {
-    io::CriteoParser parser;
-    ASSIGN_OR_RETURN(auto reader, io::BatchReader::Open(chunk, &parser, FLAGS_predict_batch_size));
+    std::unique_ptr<io::LineParser> parser = (*format)->NewParser();
+    ASSIGN_OR_RETURN(auto reader,
+                     io::BatchReader::Open(chunk, parser.get(), FLAGS_predict_batch_size));
     while (true) {
       ASSIGN_OR_RETURN(bool more, reader->NextBatch(&batch));
       if (!more) break;

@@ -11,7 +11,7 @@
 #include "cmd/commands.h"
 #include "cmd/job_config.h"
 #include "common/clock.h"
-#include "io/criteo.h"
+#include "io/format.h"
 #include "io/model_file.h"
 #include "net/cluster.h"
 #include "net/socket.h"
@@ -27,7 +27,9 @@ DEFINE_int32(servers, 0,
              "Default: half of the remaining ranks, at least 1.");
 DEFINE_string(model_dir, "", "Overrides output.model_dir.");
 DEFINE_int32(epochs, 0, "Overrides training.epochs.");
-DEFINE_uint64(seed, 0, "Overrides training.seed (0: keep the config's).");
+DEFINE_uint64(seed, 0,
+              "train: overrides training.seed (0: keep the config's). split: the seed of the "
+              "random split.");
 DEFINE_int32(batch_size, 0, "Overrides data.batch_size.");
 DEFINE_int32(timeout_ms, 0, "Overrides cluster.timeout_ms.");
 DEFINE_int32(connect_timeout_ms, 0, "Overrides cluster.connect_timeout_ms.");
@@ -156,6 +158,7 @@ struct RankContext {
   int64_t start_step = 0;  // resuming inside epoch start_epoch + 1, after this step
   std::vector<pb::WorkerCursor> start_cursors;
   int64_t start_global_step = 0;
+  const io::DataFormat* format = nullptr;  // the data's format; outlives the rank's loops
 };
 
 Status RunScheduler(const RankContext& c, const model::Model& model) {
@@ -234,18 +237,19 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   wo.max_bad_line_ratio = c.config.data().max_bad_line_ratio();
   wo.timeout_ms = cluster.timeout_ms();
   worker::Worker w(wo, model, &client, scheduler.get(),
-                   [] { return std::make_unique<io::CriteoParser>(); });
+                   [format = c.format] { return format->NewParser(); });
   if (welcome.start_step() > 0) w.ResumeAt(welcome.start_step(), welcome.cursor());
   RETURN_IF_ERROR(w.Run(welcome.start_epoch()));
   return c.mpi->Barrier();
 }
 
-Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime* mpi,
-               std::string* who) {
+Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainRole requested,
+               net::MpiRuntime* mpi, std::string* who) {
   const int rank = mpi->rank();
   ASSIGN_OR_RETURN(pb::Role role, RoleOf(requested, rank, mpi->size()));
   *who = std::string(net::RoleName(role)) + " (rank " + std::to_string(rank) + ")";
-  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model, model::CreateModel(ToModelSpec(config)));
+  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model,
+                   model::CreateModel(ToModelSpec(config, format.layout())));
   zmq::context_t context(1);
   const std::string host =
       FLAGS_advertise_host.empty() ? net::DefaultAdvertisedHost() : FLAGS_advertise_host;
@@ -270,6 +274,7 @@ Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime
   ASSIGN_OR_RETURN(net::NodeTable nodes, net::NodeTable::Build(std::move(infos)));
   *who = nodes.Describe(rank);
   RankContext c{config, rank, &context, router.get(), &nodes, mpi, "", 0, 0, {}, 0};
+  c.format = &format;
   if (!FLAGS_resume.empty()) {
     ASSIGN_OR_RETURN(c.resume_dir, ResolveResume(config, role == pb::SCHEDULER));
   }
@@ -310,11 +315,17 @@ Status RunRank(const pb::JobConfig& config, TrainRole requested, net::MpiRuntime
 
 int RunTrain(TrainRole role) {
   StatusOr<pb::JobConfig> config = LoadConfigWithFlags();
-  if (!config.ok()) {
+  // Every rank needs the data format's layout (the model's shape); its errors (a bad
+  // CSV schema, a side file's bad line) are config errors.
+  StatusOr<std::unique_ptr<io::DataFormat>> format =
+      config.ok() ? CreateDataFormat(*config)
+                  : StatusOr<std::unique_ptr<io::DataFormat>>(config.status());
+  if (!format.ok()) {
     if (ReportsConfigErrors(role)) {
+      const Status why = config.ok() ? format.status().WithContext(FLAGS_config) : config.status();
       const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
       std::cerr << "tessera" << (rank ? std::string(" (rank ") + rank + ")" : std::string()) << ": "
-                << config.status().ToString() << std::endl;
+                << why.ToString() << std::endl;
     }
     return 2;
   }
@@ -324,7 +335,7 @@ int RunTrain(TrainRole role) {
     return 1;
   }
   std::string who = "rank " + std::to_string((*mpi)->rank());
-  Status s = RunRank(*config, role, mpi->get(), &who);
+  Status s = RunRank(*config, **format, role, mpi->get(), &who);
   if (!s.ok()) {
     std::cerr << "tessera: " << who << ": " << s.ToString() << std::endl;
     (*mpi)->Abort(1);
