@@ -29,7 +29,8 @@ enum class ModelKind {
 };
 enum class LossKind {
   kBinaryCrossEntropy,  // predictions are probabilities (sigmoid of the logit)
-  kSquaredError,        // predictions are values: label_offset + the model's output
+  kSquaredError,        // predictions are values: label_offset + the model's output;
+                        // the loss is (prediction - label)^2, without a 1/2
 };
 enum class ActivationKind { kRelu, kTanh, kSigmoid };
 

@@ -200,6 +200,24 @@ INSTANTIATE_TEST_SUITE_P(UserItemKinds, RetrieverTest,
                                          Case{ModelKind::kTwoTower, LossKind::kSquaredError}),
                          CaseName);
 
+TEST_P(RetrieverTest, NoItemsGiveNoScores) {
+  auto retriever = std::move(Retriever::Create(spec_)).value();
+  auto model = std::move(CreateModel(spec_)).value();
+  const Params params = MakeParams(*model);
+  const ParamsView view{params.sparse, params.dense};
+  Bags user, none;
+  user.num_fields = kUserFields;
+  none.num_fields = kItemFields;
+  user.Add(kUser);
+  EncodedSide user_side, item_side;
+  retriever->EncodeUsers(user.View(), view, &user_side);
+  retriever->EncodeItems(BatchView{}, view, &item_side);
+  EXPECT_EQ(item_side.size(), 0);
+  retriever->EncodeItems(none.View(), view, &item_side);
+  EXPECT_EQ(item_side.size(), 0);
+  Retriever::Score(user_side, item_side, {});
+}
+
 TEST(RetrieverCreateTest, RejectsOtherKindsAndBadSpecs) {
   ModelSpec spec = Spec(ModelKind::kDeepFM, LossKind::kBinaryCrossEntropy);
   auto deep = Retriever::Create(spec);
