@@ -15,5 +15,7 @@ int RunPredict();
 int RunInspect();
 // `tessera split`: cuts a ratings file into a training and a test file.
 int RunSplit();
+// `tessera export`: writes a model for serving from a checkpoint or model directory.
+int RunExport();
 
 }  // namespace tessera::cmd

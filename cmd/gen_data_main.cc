@@ -10,7 +10,9 @@
 #include "cmd/commands.h"
 #include "io/synthetic.h"
 
-DEFINE_string(out, "", "Output directory for train.tsv and validation.tsv. Required.");
+DEFINE_string(out, "",
+              "Output directory (gen-data: train.tsv and validation.tsv; split: train and test; "
+              "export: the model for serving). Required.");
 DEFINE_int64(train_lines, 1000000, "Training lines to write.");
 DEFINE_int64(validation_lines, 100000, "Validation lines to write (0: none).");
 DEFINE_uint64(data_seed, 1, "Seed of the hidden teacher model and of the examples.");

@@ -58,6 +58,13 @@ const std::vector<Command>& Commands() {
        "  with fewer than 2 positives keep every line in train. Lines are copied verbatim; a\n"
        "  malformed one is an error naming file:line.",
        {"ratings", "out", "mode", "test_fraction", "seed", "positive_threshold"}},
+      {"export", "write a model for serving from a checkpoint (one shard, fp16/int8, pruned)",
+       "tessera export --checkpoint DIR --out MODEL [--precision fp32|fp16|int8]\n"
+       "    [--prune_untouched] [--prune_norm_below X] [--force]\n"
+       "  Verifies every file of DIR, then writes MODEL: weights only, every server's rows in\n"
+       "  one shard. `tessera predict --model MODEL` and `tessera inspect` read it; a key it\n"
+       "  does not hold scores as a zero row. Exit status 2 for a bad flag, 1 for a failure.",
+       {"checkpoint", "out", "precision", "prune_untouched", "prune_norm_below", "force"}},
   };
   return commands;
 }
@@ -98,6 +105,7 @@ int Dispatch(const std::string& name) {
   if (name == "gen-data") return RunGenData();
   if (name == "inspect") return RunInspect();
   if (name == "split") return RunSplit();
+  if (name == "export") return RunExport();
   return RunPredict();
 }
 
