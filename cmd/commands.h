@@ -18,4 +18,7 @@ int RunSplit();
 // `tessera export`: writes a model for serving from a checkpoint or model directory.
 int RunExport();
 
+// `tessera recommend`: top-K items for users, or HR@K / NDCG@K of held-out interactions.
+int RunRecommend();
+
 }  // namespace tessera::cmd

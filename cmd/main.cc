@@ -65,6 +65,16 @@ const std::vector<Command>& Commands() {
        "  one shard. `tessera predict --model MODEL` and `tessera inspect` read it; a key it\n"
        "  does not hold scores as a zero row. Exit status 2 for a bad flag, 1 for a failure.",
        {"checkpoint", "out", "precision", "prune_untouched", "prune_norm_below", "force"}},
+      {"recommend", "top-K items for users from a trained model, or HR@K / NDCG@K",
+       "tessera recommend --model DIR (--user ID | --users FILE | --evaluate FILE)\n"
+       "    [--history FILES] [--k 10] [--include_seen]\n"
+       "  Candidates, users' features and what each user has seen come from the history\n"
+       "  (interaction files in the model's data format; default: its training files).\n"
+       "  --user/--users print 'user rank item score' lines, best first, without the items\n"
+       "  the user has seen. --evaluate FILE ranks each positive held-out interaction's item\n"
+       "  among the user's unseen candidates and prints HR@K and NDCG@K beside the\n"
+       "  most-popular baseline. Data formats that name users: MOVIELENS and CSV.",
+       {"model", "history", "user", "users", "k", "evaluate", "include_seen"}},
   };
   return commands;
 }
@@ -106,6 +116,7 @@ int Dispatch(const std::string& name) {
   if (name == "inspect") return RunInspect();
   if (name == "split") return RunSplit();
   if (name == "export") return RunExport();
+  if (name == "recommend") return RunRecommend();
   return RunPredict();
 }
 

@@ -1,5 +1,7 @@
 #include "io/format.h"
 
+#include <algorithm>
+
 #include "io/criteo.h"
 #include "io/csv.h"
 #include "io/libffm.h"
@@ -31,6 +33,8 @@ StatusOr<std::unique_ptr<DataFormat>> DataFormat::Create(const pb::DataConfig& c
   FeatureLayout layout;
   layout.value_labels = labels == LabelKind::kValue;
   ParserFactory factory;
+  char csv_delimiter = ',';
+  std::vector<int> csv_field_columns;
   switch (config.format()) {
     case pb::CRITEO:
       layout = CriteoLayout();
@@ -62,6 +66,13 @@ StatusOr<std::unique_ptr<DataFormat>> DataFormat::Create(const pb::DataConfig& c
       layout.num_fields = options.num_fields;
       layout.num_dense = options.num_dense;
       layout.field_names = options.field_names;
+      csv_delimiter = options.delimiter;
+      for (size_t c = 0; c < options.columns.size(); ++c) {
+        const CsvColumnSpec::Role role = options.columns[c].role;
+        if (role == CsvColumnSpec::Role::kCategorical || role == CsvColumnSpec::Role::kMultiHot) {
+          csv_field_columns.push_back(static_cast<int>(c));
+        }
+      }
       factory = [options = std::move(options)] { return std::make_unique<CsvParser>(options); };
       break;
     }
@@ -89,7 +100,41 @@ StatusOr<std::unique_ptr<DataFormat>> DataFormat::Create(const pb::DataConfig& c
       return Status::InvalidArgument("data.format " + std::to_string(config.format()) +
                                      " is not a known format");
   }
-  return std::unique_ptr<DataFormat>(new DataFormat(std::move(layout), std::move(factory)));
+  std::unique_ptr<DataFormat> format(new DataFormat(std::move(layout), std::move(factory)));
+  format->format_ = config.format();
+  format->csv_delimiter_ = csv_delimiter;
+  format->csv_field_columns_ = std::move(csv_field_columns);
+  return format;
+}
+
+StatusOr<UserItemText> DataFormat::UserAndItem(std::string_view line, int user_fields) const {
+  std::vector<std::string_view> fields;
+  switch (format_) {
+    case pb::MOVIELENS:
+      SplitRatingLine(line, &fields);
+      if (fields.size() < 2) return Status::InvalidArgument("no user and item columns");
+      return UserItemText{fields[0], fields[1]};
+    case pb::CSV: {
+      if (user_fields < 1 || user_fields >= static_cast<int>(csv_field_columns_.size())) {
+        return Status::InvalidArgument("user_fields " + std::to_string(user_fields) +
+                                       " leaves no user or no item field");
+      }
+      SplitOn(line, std::string_view(&csv_delimiter_, 1), &fields);
+      const size_t user = csv_field_columns_[0], item = csv_field_columns_[user_fields];
+      if (fields.size() <= std::max(user, item)) {
+        return Status::InvalidArgument("too few columns for the user and item fields");
+      }
+      auto unquote = [](std::string_view v) {
+        return v.size() >= 2 && v.front() == '"' && v.back() == '"' ? v.substr(1, v.size() - 2)
+                                                                    : v;
+      };
+      return UserItemText{unquote(fields[user]), unquote(fields[item])};
+    }
+    default:
+      return Status::InvalidArgument(
+          "format " + pb::DataFormat_Name(format_) +
+          " does not name users and items (use MOVIELENS or CSV for recommendations)");
+  }
 }
 
 }  // namespace tessera::io

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -34,6 +35,12 @@ struct FeatureLayout {
 // The layout of CRITEO: 26 fields C1..C26, 13 dense I1..I13, 0/1 labels.
 FeatureLayout CriteoLayout();
 
+// The raw text naming an example's user and item (views into the line).
+struct UserItemText {
+  std::string_view user;
+  std::string_view item;
+};
+
 class DataFormat {
  public:
   // Checks the format's options in `config` and reads its side files. `labels` says
@@ -51,6 +58,13 @@ class DataFormat {
   // A new parser with its own scratch state.
   std::unique_ptr<LineParser> NewParser() const { return new_parser_(); }
 
+  // The text of the first user field and of the first item field (field user_fields)
+  // of `line`, to name users and items (`tessera recommend`). MOVIELENS: the user and
+  // item columns; CSV: the columns of sparse fields 0 and user_fields (split at the
+  // delimiter, surrounding double quotes dropped). Other formats name no users:
+  // InvalidArgument.
+  StatusOr<UserItemText> UserAndItem(std::string_view line, int user_fields) const;
+
  private:
   using ParserFactory = std::function<std::unique_ptr<LineParser>()>;
   DataFormat(FeatureLayout layout, ParserFactory new_parser)
@@ -58,6 +72,9 @@ class DataFormat {
 
   FeatureLayout layout_;
   ParserFactory new_parser_;  // captures only immutable, shared state
+  pb::DataFormat format_ = pb::CRITEO;
+  char csv_delimiter_ = ',';
+  std::vector<int> csv_field_columns_;  // CSV: the column of each sparse field
 };
 
 }  // namespace tessera::io
