@@ -2,6 +2,7 @@
 // (io/export.h): weights only, one shard, optionally half precision or int8, optionally
 // pruned. Flags are checked here; the work is io::ExportModel.
 #include <dirent.h>
+#include <gflags/gflags.h>
 #include <limits.h>
 #include <stdlib.h>
 
@@ -13,8 +14,6 @@
 #include <optional>
 #include <string>
 
-#include <gflags/gflags.h>
-
 #include "cmd/commands.h"
 #include "cmd/job_config.h"
 #include "io/export.h"
@@ -23,7 +22,8 @@
 #include "model/model.h"
 #include "ps/fresh_row.h"
 
-DEFINE_string(checkpoint, "", "Checkpoint or model directory to export (holds MANIFEST). Required.");
+DEFINE_string(checkpoint, "",
+              "Checkpoint or model directory to export (holds MANIFEST). Required.");
 DECLARE_string(out);  // gen-data's flag: the output directory
 DEFINE_string(precision, "fp32",
               "Encoding of the sparse rows: fp32, fp16 (IEEE half) or int8 (per-row scale). "
@@ -54,8 +54,7 @@ const char* PrecisionName(pb::SparseEncoding e) {
 std::string CheckOutDir(const std::string& out, const std::string& source) {
   char out_real[PATH_MAX], source_real[PATH_MAX];
   if (realpath(out.c_str(), out_real) != nullptr &&
-      realpath(source.c_str(), source_real) != nullptr &&
-      std::string(out_real) == source_real) {
+      realpath(source.c_str(), source_real) != nullptr && std::string(out_real) == source_real) {
     return "--out " + out + " is the --checkpoint directory itself";
   }
   DIR* d = opendir(out.c_str());
@@ -98,18 +97,19 @@ void PrintResult(const io::ExportResult& r) {
   const pb::ExportInfo& info = r.info;
   std::printf("exported %s to %s: sparse rows %s, dense fp32\n", info.source().c_str(),
               FLAGS_out.c_str(), PrecisionName(info.precision()));
-  std::printf("  rows: %llu of %llu kept (dropped: %llu never updated, %llu with L2 norm below "
-              "%g)\n",
-              static_cast<unsigned long long>(r.rows_kept),
-              static_cast<unsigned long long>(info.source_rows()),
-              static_cast<unsigned long long>(info.dropped_untouched()),
-              static_cast<unsigned long long>(info.dropped_below_norm()),
-              info.prune_norm_below());
+  std::printf(
+      "  rows: %llu of %llu kept (dropped: %llu never updated, %llu with L2 norm below "
+      "%g)\n",
+      static_cast<unsigned long long>(r.rows_kept),
+      static_cast<unsigned long long>(info.source_rows()),
+      static_cast<unsigned long long>(info.dropped_untouched()),
+      static_cast<unsigned long long>(info.dropped_below_norm()), info.prune_norm_below());
   const double weights = static_cast<double>(r.source_weight_bytes);
-  std::printf("  size: weights %.2f MB (+ optimizer state %.2f MB) -> %.2f MB, %.3fx the "
-              "weights\n",
-              weights / 1e6, r.source_state_bytes / 1e6, r.export_bytes / 1e6,
-              weights > 0 ? r.export_bytes / weights : 0.0);
+  std::printf(
+      "  size: weights %.2f MB (+ optimizer state %.2f MB) -> %.2f MB, %.3fx the "
+      "weights\n",
+      weights / 1e6, r.source_state_bytes / 1e6, r.export_bytes / 1e6,
+      weights > 0 ? r.export_bytes / weights : 0.0);
 }
 
 }  // namespace
@@ -128,7 +128,7 @@ int RunExport() {
       return 1;
     }
     options.is_untouched = [check = *check](uint64_t key, std::span<const float> weights,
-                                              std::span<const float> state) {
+                                            std::span<const float> state) {
       return check->IsFresh(key, weights, state);
     };
   }

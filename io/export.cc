@@ -50,9 +50,8 @@ StatusOr<SourceShard> ReadSourceShard(const std::string& dir, const pb::ModelMan
 void SelectRows(const SourceShard& source, const ExportOptions& options, ShardContents* out,
                 pb::ExportInfo* info) {
   const size_t dim = static_cast<size_t>(source.weights.sparse_dim);
-  const size_t state_floats = source.weights.keys.empty()
-                                  ? 0
-                                  : source.state.weights.size() / source.weights.keys.size();
+  const size_t state_floats =
+      source.weights.keys.empty() ? 0 : source.state.weights.size() / source.weights.keys.size();
   const double min_squared_norm =
       static_cast<double>(options.prune_norm_below) * options.prune_norm_below;
   for (size_t r = 0; r < source.weights.keys.size(); ++r) {
@@ -78,8 +77,7 @@ Status AppendDense(const std::string& path, const ShardContents& in, ShardConten
   }
   if (!in.block_ids.empty()) out->dense_block_floats = in.dense_block_floats;
   out->block_ids.insert(out->block_ids.end(), in.block_ids.begin(), in.block_ids.end());
-  out->dense_values.insert(out->dense_values.end(), in.dense_values.begin(),
-                           in.dense_values.end());
+  out->dense_values.insert(out->dense_values.end(), in.dense_values.begin(), in.dense_values.end());
   return Status::OK();
 }
 
@@ -146,9 +144,10 @@ StatusOr<ExportResult> ExportModel(const std::string& source_dir, const std::str
     if (source.state_shards_size() > 0) result.source_state_bytes += source.state_shards(i).bytes();
   }
   // A block or key in two shards, or a block missing, is the source's fault.
-  const uint64_t blocks = out.dense_block_floats > 0
-                              ? (out.dense_size + out.dense_block_floats - 1) / out.dense_block_floats
-                              : 0;
+  const uint64_t blocks =
+      out.dense_block_floats > 0
+          ? (out.dense_size + out.dense_block_floats - 1) / out.dense_block_floats
+          : 0;
   if (out.block_ids.size() != blocks) {
     return Status::Corruption(source_dir + ": the shards hold " +
                               std::to_string(out.block_ids.size()) + " dense blocks, not " +

@@ -26,13 +26,13 @@ namespace tessera::io {
 // Whether a row is exactly as a fresh row starts, i.e. training never changed it, from
 // its key, its weights and its optimizer state (empty when the source holds none: a
 // model directory). ps::FreshRowCheck is the real one; tests pass their own.
-using UntouchedPredicate = std::function<bool(uint64_t key, std::span<const float> weights,
-                                              std::span<const float> state)>;
+using UntouchedPredicate =
+    std::function<bool(uint64_t key, std::span<const float> weights, std::span<const float> state)>;
 
 struct ExportOptions {
   pb::SparseEncoding precision = pb::SPARSE_FP32;  // of the sparse rows
-  bool prune_untouched = false;   // drop rows `is_untouched` says training never changed
-  float prune_norm_below = 0.0f;  // drop rows whose L2 norm is below this; 0: none
+  bool prune_untouched = false;     // drop rows `is_untouched` says training never changed
+  float prune_norm_below = 0.0f;    // drop rows whose L2 norm is below this; 0: none
   UntouchedPredicate is_untouched;  // required with prune_untouched
 
   // OK, or InvalidArgument naming the bad field.
@@ -41,7 +41,7 @@ struct ExportOptions {
 
 // What an export did and what it wrote.
 struct ExportResult {
-  pb::ExportInfo info;              // also in the export's MANIFEST
+  pb::ExportInfo info;               // also in the export's MANIFEST
   uint64_t source_weight_bytes = 0;  // the source's weight shard files
   uint64_t source_state_bytes = 0;   // its optimizer-state files (checkpoints only)
   uint64_t export_bytes = 0;         // the export's shard file

@@ -232,7 +232,8 @@ Status ParsePreamble(std::string_view file, pb::ShardHeader* header, std::string
 // bytes present before any allocation.
 Status ParseArrays(const pb::ShardHeader& h, std::string_view body, ShardContents* shard) {
   const uint64_t rows = h.sparse_rows(), blocks = h.dense_blocks();
-  const uint64_t row_bytes = sizeof(uint64_t) + EncodedRowBytes(h.sparse_encoding(), h.sparse_dim());
+  const uint64_t row_bytes =
+      sizeof(uint64_t) + EncodedRowBytes(h.sparse_encoding(), h.sparse_dim());
   uint64_t fixed_bytes = 0;
   if (!MulAdd(rows, row_bytes, kTrailerBytes, &fixed_bytes) ||
       !MulAdd(blocks, sizeof(uint64_t), fixed_bytes, &fixed_bytes) || fixed_bytes > body.size()) {

@@ -47,7 +47,8 @@ uint16_t FloatToHalf(float x) {
     return static_cast<uint16_t>(sign | kHalfInf | 0x200u | ((abs_bits >> 13) & 0x3ffu));
   }
   if (abs_bits >= kFloatRoundsToHalfInf) return static_cast<uint16_t>(sign | kHalfInf);
-  if (abs_bits >= kFloatSmallestNormalHalf) return static_cast<uint16_t>(sign | NormalHalf(abs_bits));
+  if (abs_bits >= kFloatSmallestNormalHalf)
+    return static_cast<uint16_t>(sign | NormalHalf(abs_bits));
   return static_cast<uint16_t>(sign | SubnormalHalf(abs_bits));
 }
 

@@ -20,10 +20,10 @@ TEST(HalfTest, ExactValuesConvertExactly) {
   EXPECT_EQ(Half(1.0f), 0x3c00);
   EXPECT_EQ(Half(-2.0f), 0xc000);
   EXPECT_EQ(Half(0.5f), 0x3800);
-  EXPECT_EQ(Half(65504.0f), 0x7bff);             // the largest half
-  EXPECT_EQ(Half(0x1p-14f), 0x0400);             // the smallest normal half
-  EXPECT_EQ(Half(0x1p-24f), 0x0001);             // the smallest subnormal half
-  EXPECT_EQ(Half(0x3ffp-24f), 0x03ff);           // the largest subnormal half
+  EXPECT_EQ(Half(65504.0f), 0x7bff);    // the largest half
+  EXPECT_EQ(Half(0x1p-14f), 0x0400);    // the smallest normal half
+  EXPECT_EQ(Half(0x1p-24f), 0x0001);    // the smallest subnormal half
+  EXPECT_EQ(Half(0x3ffp-24f), 0x03ff);  // the largest subnormal half
   EXPECT_EQ(Half(-0x1p-24f), 0x8001);
 }
 
@@ -39,8 +39,8 @@ TEST(HalfTest, RoundsToNearestTiesToEven) {
 }
 
 TEST(HalfTest, SubnormalsRoundToNearestTiesToEven) {
-  EXPECT_EQ(Half(0x1p-25f), 0x0000);                                  // tie with 0: even
-  EXPECT_EQ(Half(std::nextafter(0x1p-25f, 1.0f)), 0x0001);            // above the tie
+  EXPECT_EQ(Half(0x1p-25f), 0x0000);                        // tie with 0: even
+  EXPECT_EQ(Half(std::nextafter(0x1p-25f, 1.0f)), 0x0001);  // above the tie
   EXPECT_EQ(Half(0x1p-26f), 0x0000);
   EXPECT_EQ(Half(3 * 0x1p-25f), 0x0002);                              // 1.5 units: to 2
   EXPECT_EQ(Half(5 * 0x1p-25f), 0x0002);                              // 2.5 units: to 2

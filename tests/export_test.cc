@@ -1,11 +1,11 @@
 // `tessera export` through the real binary: a DeepFM job trained under mpirun with a
 // checkpoint, exported at each precision and pruned, each export scored with
 // `tessera predict` against the checkpoint; corrupt input and bad flags are refused.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tests/test_util.h"
 
@@ -26,7 +26,8 @@ class ExportTest : public ::testing::Test {
                           "model { kind: DEEPFM embedding_dim: 8 mlp_hidden: [16] }\n"
                           "training { epochs: 2 sparse_optimizer { learning_rate: 0.01 } }\n"
                           "cluster { dense_block_floats: 500 }\n"
-                          "checkpoint { dir: \"" + *dir_ + "/ckpt\" keep: 5 }\n");
+                          "checkpoint { dir: \"" +
+                          *dir_ + "/ckpt\" keep: 5 }\n");
     CommandResult train = RunCommand(TesseraRun() + " --servers 2 --workers 2 -- train --config " +
                                      config + " --model_dir " + *dir_ + "/model");
     ASSERT_EQ(train.exit_code, 0) << train.output;
@@ -144,8 +145,8 @@ TEST_F(ExportTest, BadFlagsAreNamed) {
   CommandResult missing = RunCommand(TesseraBin() + " export --out " + out_ + "/m");
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("--checkpoint"), std::string::npos) << missing.output;
-  CommandResult absent = RunCommand(TesseraBin() + " export --checkpoint " + out_ +
-                                    "/nothing --out " + out_ + "/m");
+  CommandResult absent =
+      RunCommand(TesseraBin() + " export --checkpoint " + out_ + "/nothing --out " + out_ + "/m");
   EXPECT_EQ(absent.exit_code, 1) << absent.output;
   EXPECT_NE(absent.output.find(out_ + "/nothing/MANIFEST"), std::string::npos) << absent.output;
 }
@@ -154,8 +155,7 @@ TEST_F(ExportTest, ANonEmptyOutIsRefusedUnlessForced) {
   RunCommand("mkdir -p " + out_ + "/m && touch " + out_ + "/m/notes.txt");
   CommandResult refused = Export("m", "");
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
-  EXPECT_NE(refused.output.find("--out " + out_ + "/m exists and is not empty"),
-            std::string::npos)
+  EXPECT_NE(refused.output.find("--out " + out_ + "/m exists and is not empty"), std::string::npos)
       << refused.output;
   CommandResult forced = Export("m", "--force");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
