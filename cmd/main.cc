@@ -55,7 +55,8 @@ const std::vector<Command>& Commands() {
        "  random: line i goes to test when UniformFromKey(seed, i) < test_fraction\n"
        "  (common/hash.h), the same for a seed on any machine. leave_last_out: each user's\n"
        "  latest positive (rating >= threshold; ties: the larger item id) goes to test; users\n"
-       "  with fewer than 2 positives keep every line in train. Lines are copied verbatim; a\n"
+       "  with fewer than 2 positives keep every line in train; DIR/train_positive gets the\n"
+       "  positive lines of train (for implicit-feedback training). Lines are copied verbatim; a\n"
        "  malformed one is an error naming file:line.",
        {"ratings", "out", "mode", "test_fraction", "seed", "positive_threshold"}},
       {"export", "write a model for serving from a checkpoint (one shard, fp16/int8, pruned)",

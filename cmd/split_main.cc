@@ -55,6 +55,9 @@ int RunSplit() {
     std::cerr << "tessera split: " << options.status().message() << "\n";
     return 2;
   }
+  if (options->mode == io::SplitOptions::Mode::kLeaveLastOut) {
+    options->train_positives_path = FLAGS_out + "/train_positive";
+  }
   Status made = io::CreateDirectories(FLAGS_out);
   StatusOr<io::SplitCounts> counts =
       made.ok()
@@ -65,8 +68,12 @@ int RunSplit() {
     return 1;
   }
   std::cout << FLAGS_out << "/train: " << counts->train_lines << " lines, " << FLAGS_out
-            << "/test: " << counts->test_lines << " lines (" << counts->users << " users)"
-            << std::endl;
+            << "/test: " << counts->test_lines << " lines (" << counts->users << " users)";
+  if (!options->train_positives_path.empty()) {
+    std::cout << "; " << options->train_positives_path << ": " << counts->train_positive_lines
+              << " lines";
+  }
+  std::cout << std::endl;
   return 0;
 }
 

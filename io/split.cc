@@ -1,5 +1,7 @@
 #include "io/split.h"
 
+#include <optional>
+
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
@@ -128,6 +130,11 @@ StatusOr<SplitCounts> SplitRatings(const std::string& ratings, const std::string
   }
   ASSIGN_OR_RETURN(Output train, Output::Create(train_path));
   ASSIGN_OR_RETURN(Output test, Output::Create(test_path));
+  std::optional<Output> positives;
+  if (leave_last_out && !options.train_positives_path.empty()) {
+    ASSIGN_OR_RETURN(Output p, Output::Create(options.train_positives_path));
+    positives.emplace(std::move(p));
+  }
   std::unordered_set<uint64_t> users;
   std::vector<std::string_view> fields;
   RETURN_IF_ERROR(ForEachLine(ratings, [&](std::string_view line, int64_t number) {
@@ -142,13 +149,17 @@ StatusOr<SplitCounts> SplitRatings(const std::string& ratings, const std::string
       to_test = UniformFromKey(options.seed, kSplitStream, static_cast<uint64_t>(number - 1), 0) <
                 options.test_fraction;
     }
-    return to_test ? test.Add(line) : train.Add(line);
+    if (to_test) return test.Add(line);
+    if (positives && r.rating >= options.positive_threshold) RETURN_IF_ERROR(positives->Add(line));
+    return train.Add(line);
   }));
   RETURN_IF_ERROR(train.Commit());
   RETURN_IF_ERROR(test.Commit());
+  if (positives) RETURN_IF_ERROR(positives->Commit());
   SplitCounts counts;
   counts.train_lines = train.lines();
   counts.test_lines = test.lines();
+  counts.train_positive_lines = positives ? positives->lines() : 0;
   counts.users = static_cast<int64_t>(users.size());
   return counts;
 }

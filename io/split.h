@@ -28,10 +28,15 @@ struct SplitOptions {
   double test_fraction = 0.2;       // kRandom, in [0, 1]
   uint64_t seed = 1;                // kRandom
   float positive_threshold = 4.0f;  // kLeaveLastOut
+  // kLeaveLastOut: when not empty, the training lines that are positives are also
+  // written here (implicit-feedback training on positives and sampled negatives,
+  // while the whole training file remains the history of what users have seen).
+  std::string train_positives_path;
 };
 
 struct SplitCounts {
   int64_t train_lines = 0;
+  int64_t train_positive_lines = 0;  // written to train_positives_path
   int64_t test_lines = 0;
   int64_t users = 0;  // distinct users seen
 };

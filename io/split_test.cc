@@ -99,6 +99,25 @@ TEST(SplitRatingsTest, LeaveLastOutTakesEachUsersLatestPositive) {
   EXPECT_EQ(s.counts->users, 3);
 }
 
+TEST(SplitRatingsTest, LeaveLastOutWritesTheTrainingPositivesApart) {
+  const std::string ratings =
+      "1\t10\t5\t100\n"
+      "1\t11\t4\t300\n"  // test
+      "1\t12\t2\t400\n"
+      "1\t13\t4\t50\n";
+  const std::string dir = MakeTempDir();
+  WriteFile(dir + "/ratings", ratings);
+  SplitOptions options;
+  options.mode = SplitOptions::Mode::kLeaveLastOut;
+  options.train_positives_path = dir + "/train_positive";
+  StatusOr<SplitCounts> counts =
+      SplitRatings(dir + "/ratings", dir + "/train", dir + "/test", options);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->train_positive_lines, 2);
+  EXPECT_EQ(Read(dir + "/train_positive"), "1\t10\t5\t100\n1\t13\t4\t50\n");
+  EXPECT_EQ(Read(dir + "/test"), "1\t11\t4\t300\n");
+}
+
 TEST(SplitRatingsTest, ABadLineIsAnErrorNamingFileAndLineAndWritesNothing) {
   const std::string dir = MakeTempDir();
   WriteFile(dir + "/ratings", "1\t2\t3\t4\n1\t2\tthree\t4\n");
