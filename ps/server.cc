@@ -322,14 +322,14 @@ Status Server::WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* we
   return Status::OK();
 }
 
-Status Server::LoadCheckpoint(const std::string& dir) {
+Status Server::LoadCheckpoint(const std::string& dir, bool weights_only) {
   ASSIGN_OR_RETURN(pb::ModelManifest manifest, io::ReadManifest(dir));
   if (manifest.sparse_dim() != table_.dim() || manifest.dense_size() != options_.dense_size) {
     return Status::InvalidArgument(dir + ": the checkpoint holds a model of another shape (sparse "
                                    "dim " + std::to_string(manifest.sparse_dim()) + ", dense size " +
                                    std::to_string(manifest.dense_size()) + ") than the config's");
   }
-  const bool has_state = manifest.state_shards_size() > 0;
+  const bool has_state = !weights_only && manifest.state_shards_size() > 0;
   if (has_state && manifest.state_shards_size() != manifest.shards_size()) {
     return Status::Corruption(dir + "/MANIFEST lists unequal numbers of shard and state files");
   }
@@ -345,6 +345,7 @@ Status Server::LoadCheckpoint(const std::string& dir) {
     }
     RETURN_IF_ERROR(ImportOwned(shard, has_state ? &state : nullptr));
   }
+  if (weights_only) return Status::OK();
   global_step_ = manifest.global_step();
   epoch_ = manifest.epochs_done();  // the workers start there
   next_step_ = manifest.step_in_epoch() + 1;
@@ -438,6 +439,7 @@ Status Server::SendCheckpointDone(int epoch, int64_t step, const std::string& sk
   done.set_step(step);
   done.set_global_step(global_step_);
   done.set_skipped(skipped);
+  done.set_next_step(next_step_);
   if (skipped.empty()) {
     auto it = pushes_.find(step);
     for (size_t w = 0; w < done_from_.size(); ++w) {

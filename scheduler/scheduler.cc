@@ -547,6 +547,7 @@ Status Scheduler::SaveCheckpoint() {
                 NowSeconds() - start);
   *log_ << line << std::endl;
   last_checkpoint_s_ = NowSeconds();
+  last_written_ = std::max(last_written_, std::make_pair(epoch_, int64_t{0}));
   return PruneCheckpoints(c.dir(), c.keep());
 }
 
@@ -583,7 +584,7 @@ Status Scheduler::ResumeCursors() {
 void Scheduler::WriteProgressFile() {
   const std::string& root = options_.config.checkpoint().dir();
   const double now = NowSeconds();
-  if (root.empty() || now - last_progress_file_s_ < 1.0) return;
+  if (root.empty() || now - last_progress_file_s_ < 0.25) return;
   last_progress_file_s_ = now;
   const int64_t step = *std::max_element(worker_steps_.begin(), worker_steps_.end());
   const std::string path = root + "/PROGRESS";
@@ -622,7 +623,7 @@ void Scheduler::ReportReplay() {
 
 Status Scheduler::RequestCheckpoint(int epoch, int64_t step, bool timed) {
   const auto key = std::make_pair(epoch, step);
-  if (pending_checkpoints_.count(key)) return Status::OK();
+  if (pending_checkpoints_.count(key) || key <= last_written_) return Status::OK();
   PendingCheckpoint& p = pending_checkpoints_[key];
   p.dir = options_.config.checkpoint().dir() + "/" + CheckpointName(epoch, step);
   p.timed = timed;
@@ -657,15 +658,17 @@ Status Scheduler::MaybeRequestTimedCheckpoint() {
   for (const auto& [key, p] : pending_checkpoints_) {
     if (p.timed) return Status::OK();  // one at a time
   }
-  // The workers' reports lag (progress_interval_s), so aim a few seconds of steps
-  // ahead of the furthest one reported; a step some server already applied is
-  // answered as skipped, and the next tick tries again.
-  const int64_t reported = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  // Aim just past the furthest step known: the workers' reports (up to a second
+  // old), or better where a server stood when it answered the last try as skipped
+  // because the step had passed (a round trip old); the next tick then tries again.
+  int64_t known = *std::max_element(worker_steps_.begin(), worker_steps_.end());
   const double elapsed = std::max(1e-3, now - epoch_start_s_);
   const int64_t base = epoch_ == options_.start_epoch ? options_.start_step : 0;
-  const double steps_per_s = static_cast<double>(reported - base) / elapsed;
-  const int64_t ahead = 2 + static_cast<int64_t>(steps_per_s * 3.0);
-  return RequestCheckpoint(epoch_, reported + ahead, /*timed=*/true);
+  const double steps_per_s = static_cast<double>(known - base) / elapsed;
+  if (timed_hint_.first == epoch_) known = std::max(known, timed_hint_.second);
+  if (last_written_.first == epoch_) known = std::max(known, last_written_.second);
+  const int64_t ahead = 2 + static_cast<int64_t>(steps_per_s * 0.05);
+  return RequestCheckpoint(epoch_, known + ahead, /*timed=*/true);
 }
 
 Status Scheduler::HandleCheckpointDone(int rank, const net::Message& msg) {
@@ -679,6 +682,10 @@ Status Scheduler::HandleCheckpointDone(int rank, const net::Message& msg) {
   ++p.replies;
   if (!done.skipped().empty()) {
     p.skipped = nodes_->Describe(rank) + ": " + done.skipped();
+    if (p.timed && done.epoch() == epoch_) {
+      timed_hint_ = {epoch_, std::max(timed_hint_.first == epoch_ ? timed_hint_.second : 0,
+                                      done.next_step())};
+    }
   } else {
     RETURN_IF_ERROR(net::ParseBody(msg, 1, p.manifest.add_shards()));
     RETURN_IF_ERROR(net::ParseBody(msg, 2, p.manifest.add_state_shards()));
@@ -697,7 +704,10 @@ Status Scheduler::FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* p
   const pb::CheckpointConfig& c = options_.config.checkpoint();
   if (!p->skipped.empty()) {
     VLOG(1) << "checkpoint " << p->dir << " not taken: " << p->skipped;
-    RemoveCheckpoint(p->dir);
+    // Files some server wrote for it, unless a MANIFEST shows nobody did (a server
+    // removes it before writing): that is an older, complete checkpoint.
+    struct stat st;
+    if (stat((p->dir + "/MANIFEST").c_str(), &st) != 0) RemoveCheckpoint(p->dir);
     // every_steps: ask for the next multiples past where the workers are now.
     if (!p->timed && epoch == epoch_ && phase_ == Phase::kTrain) {
       const int64_t reported = *std::max_element(worker_steps_.begin(), worker_steps_.end());
@@ -726,6 +736,7 @@ Status Scheduler::FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* p
                 NowSeconds() - p->start_s);
   *log_ << line << std::endl;
   last_checkpoint_s_ = NowSeconds();
+  last_written_ = std::max(last_written_, std::make_pair(epoch, step));
   if (!p->timed && epoch == epoch_ && phase_ == Phase::kTrain) {
     RETURN_IF_ERROR(ArmStepCheckpoints(epoch, step));
   }

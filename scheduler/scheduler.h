@@ -123,7 +123,7 @@ class Scheduler {
   // Resuming inside an epoch: each worker's stripe position, skip and totals.
   Status ResumeCursors();
   // checkpoint.dir/PROGRESS: how far this run got (epoch, step, steps in all, time),
-  // rewritten every second and removed when the job completes, so that a run resumed
+  // rewritten four times a second and removed when the job completes, so that a run resumed
   // after a failure can say how many steps it trains again and how much time was lost.
   void WriteProgressFile();
   void ReportReplay();
@@ -160,6 +160,12 @@ class Scheduler {
   std::vector<int64_t> worker_steps_;  // per worker, steps it reported this epoch
   std::map<std::pair<int, int64_t>, PendingCheckpoint> pending_checkpoints_;
   double last_checkpoint_s_ = 0.0;
+  // Where a server stood when it answered a timed checkpoint as skipped: the retry
+  // aims just past it rather than at the workers' (older) reports.
+  std::pair<int, int64_t> timed_hint_{-1, 0};
+  // (epochs done, step) of the newest checkpoint written: none is asked for at or
+  // before it again.
+  std::pair<int, int64_t> last_written_{-1, 0};
   double last_progress_file_s_ = 0.0;
   int64_t steps_before_epoch_ = 0;  // BSP steps of the epochs before this one
 

@@ -32,7 +32,8 @@ class CheckpointTest : public ::testing::Test {
                         "model { kind: DEEPFM embedding_dim: 8 mlp_hidden: [16] }\n"
                         "training { epochs: 3 sparse_optimizer { learning_rate: 0.01 } }\n"
                         "cluster { dense_block_floats: 500 }\n"
-                        "checkpoint { dir: \"" + dir_ + "/ckpt\" keep: 5 }\n");
+                        "checkpoint { dir: \"" + dir_ + "/ckpt\" keep: " + std::to_string(keep_) + " " + checkpoint_extra_ +
+                        " }\n");
     return path;
   }
 
@@ -49,6 +50,8 @@ class CheckpointTest : public ::testing::Test {
 
   static std::string* data_;
   std::string dir_;
+  int keep_ = 5;
+  std::string checkpoint_extra_;  // more checkpoint { } fields
 };
 
 std::string* CheckpointTest::data_ = nullptr;
@@ -107,8 +110,8 @@ TEST_F(CheckpointTest, LatestSkipsACorruptCheckpointAndSaysSo) {
 // a worker's second chunk) resumes to the uninterrupted run's model, bit for bit:
 // the model after the step, and each worker's data cursor.
 TEST_F(CheckpointTest, ResumeFromInsideAnEpochGivesTheUninterruptedModelBitForBit) {
-  std::string config = Config();
-  RunCommand("sed -i 's/keep: 5/keep: 20 every_steps: 10/' " + config);
+  keep_ = 20;
+  checkpoint_extra_ = "every_steps: 10";
   CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
   ASSERT_EQ(straight.exit_code, 0) << straight.output;
   EXPECT_NE(straight.output.find("checkpoint " + dir_ + "/ckpt/epoch-0001-step-000000010 (epoch 2, "
@@ -136,8 +139,8 @@ TEST_F(CheckpointTest, ResumeFromInsideAnEpochGivesTheUninterruptedModelBitForBi
 }
 
 TEST_F(CheckpointTest, MidEpochCheckpointResumesOnOtherServerCountsButRefusesOtherWorkerCounts) {
-  std::string config = Config();
-  RunCommand("sed -i 's/keep: 5/keep: 20 every_steps: 10/' " + config);
+  keep_ = 20;
+  checkpoint_extra_ = "every_steps: 10";
   CommandResult straight = Train(2, "--epochs 1 --model_dir " + dir_ + "/straight");
   ASSERT_EQ(straight.exit_code, 0) << straight.output;
   const std::string from = dir_ + "/ckpt/epoch-0000-step-000000010";
@@ -146,7 +149,7 @@ TEST_F(CheckpointTest, MidEpochCheckpointResumesOnOtherServerCountsButRefusesOth
   EXPECT_EQ(JsonField(ReadFile(dir_ + "/m3/metrics.jsonl"), "auc"),
             JsonField(ReadFile(dir_ + "/straight/metrics.jsonl"), "auc"));
   CommandResult other = RunCommand(TesseraRun() + " --servers 2 --workers 3 -- train --config " +
-                                   config + " --epochs 1 --model_dir " + dir_ +
+                                   Config() + " --epochs 1 --model_dir " + dir_ +
                                    "/w3 --resume " + from);
   EXPECT_NE(other.exit_code, 0) << other.output;
   EXPECT_NE(other.output.find("taken inside an epoch by 2 worker(s)"), std::string::npos)
@@ -155,15 +158,16 @@ TEST_F(CheckpointTest, MidEpochCheckpointResumesOnOtherServerCountsButRefusesOth
 
 // checkpoint.every_seconds: the step is chosen at run time, the resume is still exact.
 TEST_F(CheckpointTest, TimedCheckpointInsideAnEpochResumesBitForBit) {
-  std::string config = Config();
-  RunCommand("sed -i 's/keep: 5/keep: 50 every_seconds: 0.5/' " + config);
-  CommandResult straight = Train(2, "--epochs 2 --model_dir " + dir_ + "/straight");
+  keep_ = 50;
+  checkpoint_extra_ = "every_seconds: 0.1";
+  CommandResult straight = Train(2, "--epochs 2 --batch_size 32 --model_dir " + dir_ + "/straight");
   ASSERT_EQ(straight.exit_code, 0) << straight.output;
-  CommandResult list = RunCommand("ls -d " + dir_ + "/ckpt/epoch-*-step-* | head -1");
-  ASSERT_NE(list.output.find("-step-"), std::string::npos) << straight.output;
-  const std::string from = list.output.substr(0, list.output.find('\n'));
+  CommandResult list = RunCommand("ls -d " + dir_ + "/ckpt/epoch-*-step-*/MANIFEST | head -1");
+  ASSERT_EQ(list.output.find("cannot access"), std::string::npos) << straight.output;
+  ASSERT_NE(list.output.find("/MANIFEST"), std::string::npos) << straight.output;
+  const std::string from = list.output.substr(0, list.output.find("/MANIFEST"));
   CommandResult resumed =
-      Train(2, "--epochs 2 --model_dir " + dir_ + "/resumed --resume " + from);
+      Train(2, "--epochs 2 --batch_size 32 --model_dir " + dir_ + "/resumed --resume " + from);
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(Checksums(dir_ + "/resumed"), Checksums(dir_ + "/straight")) << from;
 }
