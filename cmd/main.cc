@@ -27,15 +27,15 @@ const std::vector<Command>& Commands() {
        "  Rank 0 is the scheduler, ranks 1..S the servers, the rest workers.\n"
        "  launch/tessera-run --servers S --workers W -- train --config JOB.pbtxt does it for you.",
        {"config", "servers", "model_dir", "epochs", "seed", "batch_size", "timeout_ms",
-        "connect_timeout_ms", "progress_interval_s", "advertise_host", "resume"}},
+        "connect_timeout_ms", "progress_interval_s", "advertise_host", "resume", "init_from"}},
       {"scheduler", "the scheduler rank of an MPMD launch",
        "mpirun -np 1 tessera scheduler --config J : -np S tessera server --config J : "
        "-np W tessera worker --config J",
        {"config", "model_dir", "epochs", "seed", "batch_size", "timeout_ms",
-        "connect_timeout_ms", "progress_interval_s", "advertise_host", "resume"}},
+        "connect_timeout_ms", "progress_interval_s", "advertise_host", "resume", "init_from"}},
       {"server", "a server rank of an MPMD launch (see `tessera help scheduler`)",
        "mpirun ... : -np S tessera server --config JOB.pbtxt : ...",
-       {"config", "timeout_ms", "connect_timeout_ms", "advertise_host"}},
+       {"config", "timeout_ms", "connect_timeout_ms", "advertise_host", "init_from"}},
       {"worker", "a worker rank of an MPMD launch (see `tessera help scheduler`)",
        "mpirun ... : -np W tessera worker --config JOB.pbtxt",
        {"config", "batch_size", "timeout_ms", "connect_timeout_ms", "advertise_host"}},

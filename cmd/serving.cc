@@ -1,8 +1,12 @@
 #include "cmd/serving.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "cmd/job_config.h"
+#include "io/batch_reader.h"
+#include "io/chunk.h"
+#include "worker/batch_view.h"
 
 namespace tessera::cmd {
 
@@ -40,6 +44,48 @@ StatusOr<ServingModel> LoadServingModel(const std::string& dir, bool rank_scores
     }
   };
   return s;
+}
+
+StatusOr<int64_t> ScoreFiles(const ServingModel& serving, const std::vector<std::string>& files,
+                             int batch_size, model::MetricsAccumulator* metrics,
+                             std::ostream* predictions_out) {
+  ASSIGN_OR_RETURN(std::vector<io::ChunkSpec> chunks, io::PlanChunks(files, int64_t{1} << 40));
+  const int dim = serving.model->sparse_dim();
+  io::Batch batch;
+  std::vector<float> rows, predictions;
+  int64_t bad_lines = 0;
+  for (const io::ChunkSpec& chunk : chunks) {
+    std::unique_ptr<io::LineParser> parser = serving.format->NewParser();
+    ASSIGN_OR_RETURN(auto reader, io::BatchReader::Open(chunk, parser.get(), batch_size));
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, reader->NextBatch(&batch));
+      if (!more) break;
+      rows.resize(batch.unique_keys.size() * dim);
+      serving.rows(batch.unique_keys, rows);
+      predictions.resize(batch.size());
+      serving.model->Predict(worker::ViewOf(batch),
+                             model::ParamsView{rows, serving.loaded->dense()}, predictions);
+      metrics->Add(predictions, batch.labels);
+      if (predictions_out != nullptr) {
+        for (int64_t i = 0; i < batch.size(); ++i) {
+          *predictions_out << batch.labels[i] << '\t' << predictions[i] << '\n';
+        }
+      }
+    }
+    bad_lines += reader->bad_lines();
+  }
+  return bad_lines;
+}
+
+std::string DescribeMetrics(const model::MetricsAccumulator& metrics, bool value_predictions) {
+  char text[160];
+  if (value_predictions) {
+    std::snprintf(text, sizeof(text), "RMSE %.6f, MAE %.6f", metrics.Rmse(), metrics.Mae());
+  } else {
+    std::snprintf(text, sizeof(text), "AUC %.6f, logloss %.6f, accuracy %.4f, calibration %.4f",
+                  metrics.Auc(), metrics.LogLoss(), metrics.Accuracy(), metrics.Calibration());
+  }
+  return text;
 }
 
 }  // namespace tessera::cmd

@@ -5,11 +5,14 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "io/format.h"
 #include "io/model_file.h"
+#include "model/metrics.h"
 #include "model/model.h"
 #include "ps/sparse_table.h"
 #include "serve/recommender.h"
@@ -29,5 +32,16 @@ struct ServingModel {
 // Loads `dir`. With `rank_scores` the model's predictions are left unclipped (an MSE
 // model's [min, max] clipping would tie the best items), for ranking.
 StatusOr<ServingModel> LoadServingModel(const std::string& dir, bool rank_scores = false);
+
+// Scores every example of `files` (the model's data format) into `metrics`, and when
+// `predictions` is not null writes one "label<TAB>prediction" line per example to it.
+// Returns the number of malformed lines skipped.
+StatusOr<int64_t> ScoreFiles(const ServingModel& serving, const std::vector<std::string>& files,
+                             int batch_size, model::MetricsAccumulator* metrics,
+                             std::ostream* predictions);
+
+// "AUC 0.75, logloss 0.49, accuracy 0.78, calibration 1.01" for a click model,
+// "RMSE 0.91, MAE 0.72" for a value (MSE) model.
+std::string DescribeMetrics(const model::MetricsAccumulator& metrics, bool value_predictions);
 
 }  // namespace tessera::cmd

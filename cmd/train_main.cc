@@ -10,6 +10,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/job_config.h"
+#include "cmd/serving.h"
 #include "common/clock.h"
 #include "io/format.h"
 #include "io/model_file.h"
@@ -40,6 +41,12 @@ DEFINE_string(resume, "",
               "Resume from a checkpoint directory (holding MANIFEST), or 'latest': the newest "
               "valid checkpoint under checkpoint.dir, or 'auto': as latest, but a fresh start "
               "when there is none (what launch/tessera-run --max-restarts uses).");
+DEFINE_string(init_from, "",
+              "Start from the weights of a trained model (a model directory, checkpoint or "
+              "export of the same model config; optimizer state and step counts start "
+              "afresh): the feedback step of a recommender. At the end the job scores the "
+              "new data (data.validation, else data.train) with the starting model and with "
+              "the trained one and prints both.");
 DEFINE_int32(fault_unreachable_server, -1,
              "Fault injection for tests: server N advertises an endpoint nobody listens on.");
 
@@ -161,6 +168,30 @@ struct RankContext {
   const io::DataFormat* format = nullptr;  // the data's format; outlives the rank's loops
 };
 
+// --init_from: the new data scored by the starting model and by the trained one, through
+// the same serving path as `tessera predict` (after the job, so that start-up is not
+// delayed; the other ranks wait in the final barrier meanwhile).
+Status ReportBeforeAndAfter(const pb::JobConfig& config) {
+  std::vector<std::string> files;
+  if (config.data().has_validation()) {
+    files.push_back(config.data().validation());
+  } else {
+    files.assign(config.data().train().begin(), config.data().train().end());
+  }
+  const bool values = config.model().loss() == pb::MSE;
+  std::string line = "On the new data (" + files.front() + (files.size() > 1 ? ", ..." : "") + "):";
+  for (const std::string& dir : {FLAGS_init_from, config.output().model_dir()}) {
+    ASSIGN_OR_RETURN(ServingModel serving, LoadServingModel(dir));
+    model::MetricsAccumulator metrics;
+    ASSIGN_OR_RETURN(int64_t bad_lines, ScoreFiles(serving, files, 4096, &metrics, nullptr));
+    (void)bad_lines;  // reported by the training run already
+    line += std::string(dir == FLAGS_init_from ? "\n  before (" : "\n  after  (") + dir +
+            "): " + DescribeMetrics(metrics, values);
+  }
+  std::cout << line << std::endl;
+  return Status::OK();
+}
+
 Status RunScheduler(const RankContext& c, const model::Model& model) {
   std::vector<std::unique_ptr<net::Dealer>> servers;
   for (int r : c.nodes->server_ranks()) {
@@ -181,6 +212,7 @@ Status RunScheduler(const RankContext& c, const model::Model& model) {
   scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
                          &std::cerr);
   RETURN_IF_ERROR(s.Run());
+  if (!FLAGS_init_from.empty()) RETURN_IF_ERROR(ReportBeforeAndAfter(c.config));
   return c.mpi->Barrier();  // before any socket closes: see MpiRuntime::Barrier
 }
 
@@ -199,7 +231,11 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.timeout_ms = cluster.timeout_ms();
   options.slot_bits = cluster.slot_bits();
   ps::Server server(std::move(options), c.router, c.nodes, scheduler.get());
-  if (!c.resume_dir.empty()) RETURN_IF_ERROR(server.LoadCheckpoint(c.resume_dir));
+  if (!c.resume_dir.empty()) {
+    RETURN_IF_ERROR(server.LoadCheckpoint(c.resume_dir));
+  } else if (!FLAGS_init_from.empty()) {
+    RETURN_IF_ERROR(server.LoadCheckpoint(FLAGS_init_from, /*weights_only=*/true));
+  }
   // No wait for the WELCOME: workers check they reach this server (PING) before they
   // say HELLO, so the server must already be serving.
   RETURN_IF_ERROR(SayHello(scheduler.get(), c.rank));
@@ -236,6 +272,13 @@ Status RunWorker(const RankContext& c, model::Model* model) {
   wo.batch_size = c.config.data().batch_size();
   wo.max_bad_line_ratio = c.config.data().max_bad_line_ratio();
   wo.timeout_ms = cluster.timeout_ms();
+  const pb::NegativeSampling& negatives = c.config.training().negative_sampling();
+  wo.negatives.count = negatives.count();
+  wo.negatives.kind = negatives.kind() == pb::NegativeSampling::POPULARITY
+                          ? worker::NegativeSamplingOptions::Kind::kPopularity
+                          : worker::NegativeSamplingOptions::Kind::kUniform;
+  wo.negatives.user_fields = ToModelSpec(c.config, c.format->layout()).user_fields;
+  wo.negatives.seed = c.config.training().seed() ^ static_cast<uint64_t>(c.rank);
   worker::Worker w(wo, model, &client, scheduler.get(),
                    [format = c.format] { return format->NewParser(); });
   if (welcome.start_step() > 0) w.ResumeAt(welcome.start_step(), welcome.cursor());
@@ -275,6 +318,10 @@ Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainR
   *who = nodes.Describe(rank);
   RankContext c{config, rank, &context, router.get(), &nodes, mpi, "", 0, 0, {}, 0};
   c.format = &format;
+  if (!FLAGS_resume.empty() && !FLAGS_init_from.empty()) {
+    return Status::InvalidArgument("--resume and --init_from exclude each other: resume continues "
+                                   "a job, init_from starts a new one from a trained model");
+  }
   if (!FLAGS_resume.empty()) {
     ASSIGN_OR_RETURN(c.resume_dir, ResolveResume(config, role == pb::SCHEDULER));
   }

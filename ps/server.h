@@ -67,7 +67,10 @@ class Server {
   // checkpoint whatever the number of servers that wrote it (resharding), the
   // update count, and for a checkpoint inside an epoch the step to continue after.
   // Call before Run().
-  Status LoadCheckpoint(const std::string& dir);
+  // With `weights_only` (train --init_from: continue training a trained model on new
+  // data), only the weights are taken: no optimizer state, and the job counts its
+  // steps and epochs from zero. `dir` may then also be a model directory or an export.
+  Status LoadCheckpoint(const std::string& dir, bool weights_only = false);
 
   // Serves requests until the scheduler sends SHUTDOWN. Returns the first error that
   // stops the server (a stalled step, a malformed request, a failed save).
