@@ -5,18 +5,36 @@
 # Data: tessera gen-data (TRAIN_LINES train, 200k validation). 1 epoch, batch 1024
 # (Tessera: 2 workers x 512, BSP), embedding dim 16, Adam lr 1e-3; DeepFM MLP
 # 400-400-400; DLRM bottom 512-256-64(-16), top 512-256 (the reference's defaults).
-# Tessera runs 1 scheduler, 1 server, 2 workers on the machine's cores.
+# Tessera runs 1 scheduler, 1 server, 2 workers on the machine's cores; each rank's
+# peak resident set (bench/peak_rss) is printed beside its figures, in MiB.
+# TESSERA_BUILD_DIRS="build-a build-b" (relative to the repository, default "build")
+# runs each build's tessera in turn before the reference: a before/after comparison
+# in one invocation.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${TESSERA_SHARED_DIR:-$root/../shared}"
 models="${1:-lr fm deepfm dlrm}"
 lines="${2:-1000000}"
+builds="${TESSERA_BUILD_DIRS:-build}"
 source "$root/bench/torch_compare.sh"
 work="$(mktemp -d /tmp/tessera-e2e-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-"$root/build/tessera" gen-data --out "$work" --train_lines "$lines" --validation_lines 200000 >/dev/null
+first_build="${builds%% *}"
+"$root/$first_build/tessera" gen-data --out "$work" --train_lines "$lines" \
+  --validation_lines 200000 >/dev/null
 echo "data: $lines train, 200000 validation lines; nproc $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-7s %14s %14s %7s %10s %10s\n' model tessera_ex/s torch_ex/s ratio t_auc torch_auc
+printf '%-7s %-20s %12s %12s %6s %8s %9s %18s\n' model build tessera_ex/s torch_ex/s ratio t_auc \
+  torch_auc 'peak MiB s/srv/w'
+# peak_mib DIR RANKS...: the largest peak RSS of those ranks, in MiB.
+peak_mib() {
+  local dir="$1" max=0 kib
+  shift
+  for r in "$@"; do
+    kib=$(cat "$dir/rank.$r" 2>/dev/null || echo 0)
+    ((kib > max)) && max=$kib
+  done
+  echo $((max / 1024))
+}
 for m in $models; do
   case "$m" in
     lr) model="kind: LR" ;;
@@ -25,16 +43,30 @@ for m in $models; do
     dlrm) model="kind: DLRM embedding_dim: 16 dlrm_bottom_mlp: [512, 256, 64] dlrm_top_mlp: [512, 256]" ;;
     *) echo "unknown model $m"; exit 2 ;;
   esac
-  write_job "$work/$m.pbtxt" "$work/train.tsv" "$work/validation.tsv" "$model" "$work/model-$m"
-  "$root/launch/tessera-run" --servers 1 --workers 2 -- train --config "$work/$m.pbtxt" \
-    > "$work/log-$m.txt" 2>&1 || { echo "tessera $m FAILED"; tail -5 "$work/log-$m.txt"; continue; }
-  t_eps=$(metric "$work/model-$m" examples_per_second)
-  t_auc=$(metric "$work/model-$m" auc)
+  rows=()
+  for b in $builds; do
+    rss="$work/rss-$m-${b//\//_}"
+    mkdir -p "$rss"
+    write_job "$work/$m.pbtxt" "$work/train.tsv" "$work/validation.tsv" "$model" "$work/model-$m"
+    rm -rf "$work/model-$m"
+    if ! TESSERA_BIN="$root/bench/peak_rss" TESSERA_RSS_BIN="$root/$b/tessera" TESSERA_RSS_DIR="$rss" \
+        "$root/launch/tessera-run" --servers 1 --workers 2 -- train --config "$work/$m.pbtxt" \
+        > "$work/log-$m.txt" 2>&1; then
+      echo "tessera $m ($b) FAILED"; tail -5 "$work/log-$m.txt"; continue
+    fi
+    peaks="$(peak_mib "$rss" 0)/$(peak_mib "$rss" 1)/$(peak_mib "$rss" 2 3)"
+    rows+=("$b $(metric "$work/model-$m" examples_per_second) $(metric "$work/model-$m" auc) $peaks")
+  done
   r=$(/usr/bin/python3 "$shared/peers/torch_ctr.py" --train "$work/train.tsv" \
         --test "$work/validation.tsv" --model "$m" --epochs 1 --batch-size 1024 --threads 2 \
         2>&1 | grep RESULT || true)
   p_eps=$(echo "$r" | grep -o 'train_samples_per_s=[0-9.]*' | cut -d= -f2)
   p_auc=$(echo "$r" | grep -o ' auc=[0-9.]*' | cut -d= -f2)
-  ratio=$(/usr/bin/python3 -c "print(f'{float(\"$t_eps\")/float(\"${p_eps:-0}\"):.2f}' if \"${p_eps:-0}\" not in ('','0') else 'n/a')")
-  printf '%-7s %14.0f %14s %7s %10.5f %10s\n' "$m" "$t_eps" "${p_eps:-n/a}" "$ratio" "$t_auc" "${p_auc:-n/a}"
+  for row in "${rows[@]}"; do
+    read -r b t_eps t_auc peaks <<<"$row"
+    ratio=$(/usr/bin/python3 -c "print(f'{float(\"$t_eps\")/float(\"${p_eps:-0}\"):.2f}' if \"${p_eps:-0}\" not in ('','0') else 'n/a')")
+    printf '%-7s %-20s %12.0f %12s %6s %8.5f %9s %18s\n' "$m" "$b" "$t_eps" "${p_eps:-n/a}" \
+      "$ratio" "$t_auc" "${p_auc:-n/a}" "$peaks"
+  done
 done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

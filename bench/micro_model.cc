@@ -1,6 +1,8 @@
-// One DeepFM train step (forward and backward, model::CreateModel's defaults: k = 16,
-// MLP 400-400-400) on one batch of 1024 synthetic Criteo examples, parsed and
-// deduplicated as the worker does; the pulled rows are small random values.
+// One train step (forward and backward) of DeepFM (model::CreateModel's defaults: k = 16,
+// MLP 400-400-400) and of DLRM (bottom 512-256-64, top 512-256) on one batch of 1024
+// synthetic Criteo examples, parsed and deduplicated as the worker does; the pulled
+// rows are small random values. Both are mostly matrix products (Eigen, and OpenBLAS
+// behind it when built with TESSERA_OPENBLAS).
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -17,7 +19,7 @@ namespace {
 
 constexpr int kBatchSize = 1024;
 
-void BM_DeepFmTrainStep(benchmark::State& state) {
+void TrainStep(benchmark::State& state, model::ModelKind kind) {
   io::CriteoParser parser;
   io::Batch batch;
   for (const std::string& line : SyntheticCriteoLines(kBatchSize)) {
@@ -26,7 +28,8 @@ void BM_DeepFmTrainStep(benchmark::State& state) {
   }
   batch.Deduplicate();
 
-  model::ModelSpec spec;  // DeepFM, 26 fields, 13 dense, k 16, MLP 400-400-400
+  model::ModelSpec spec;  // 26 fields, 13 dense, k 16, the MLP sizes of the reference
+  spec.kind = kind;
   auto created = model::CreateModel(spec);
   CHECK(created.ok()) << created.status().ToString();
   std::unique_ptr<model::Model> m = std::move(created).value();
@@ -48,7 +51,10 @@ void BM_DeepFmTrainStep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatchSize);
   state.counters["unique_keys"] = static_cast<double>(batch.unique_keys.size());
 }
+void BM_DeepFmTrainStep(benchmark::State& state) { TrainStep(state, model::ModelKind::kDeepFM); }
+void BM_DlrmTrainStep(benchmark::State& state) { TrainStep(state, model::ModelKind::kDlrm); }
 BENCHMARK(BM_DeepFmTrainStep)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DlrmTrainStep)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace tessera::bench
