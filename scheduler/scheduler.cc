@@ -275,7 +275,9 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
       pb::ChunkRequest r;
       RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
       AddProgress(r);
-      if (r.epoch() == epoch_) worker_steps_[w] += r.steps();
+      if (r.epoch() == epoch_ && !r.validation()) {
+        worker_steps_[w] = std::max(worker_steps_[w], r.step());
+      }
       return HandleChunkRequest(peer, w, r);
     }
     case pb::PROGRESS: {
@@ -283,7 +285,7 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
       RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
       AddProgress(r);
       int w = WorkerIndex(rank);
-      if (w >= 0) worker_steps_[w] += r.steps();
+      if (w >= 0 && r.epoch() == epoch_) worker_steps_[w] = std::max(worker_steps_[w], r.step());
       return Status::OK();
     }
     case pb::CHECKPOINT_DONE:
@@ -586,7 +588,10 @@ void Scheduler::WriteProgressFile() {
   const double now = NowSeconds();
   if (root.empty() || now - last_progress_file_s_ < 0.25) return;
   last_progress_file_s_ = now;
-  const int64_t step = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  int64_t step = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  // A server that answered a checkpoint has applied its step: fresher than the reports.
+  if (timed_hint_.first == epoch_) step = std::max(step, timed_hint_.second - 1);
+  if (applied_hint_.first == epoch_) step = std::max(step, applied_hint_.second);
   const std::string path = root + "/PROGRESS";
   {
     std::ofstream out(path + ".tmp");
@@ -687,6 +692,7 @@ Status Scheduler::HandleCheckpointDone(int rank, const net::Message& msg) {
                                       done.next_step())};
     }
   } else {
+    applied_hint_ = std::max(applied_hint_, std::make_pair(done.epoch(), done.step()));
     RETURN_IF_ERROR(net::ParseBody(msg, 1, p.manifest.add_shards()));
     RETURN_IF_ERROR(net::ParseBody(msg, 2, p.manifest.add_state_shards()));
     p.manifest.set_global_step(done.global_step());

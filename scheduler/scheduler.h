@@ -166,6 +166,8 @@ class Scheduler {
   // (epochs done, step) of the newest checkpoint written: none is asked for at or
   // before it again.
   std::pair<int, int64_t> last_written_{-1, 0};
+  // (epoch, step) some server reported applied (it wrote a checkpoint there).
+  std::pair<int, int64_t> applied_hint_{-1, 0};
   double last_progress_file_s_ = 0.0;
   int64_t steps_before_epoch_ = 0;  // BSP steps of the epochs before this one
 

@@ -55,7 +55,7 @@ class FailureTest : public ::testing::Test {
     const std::string config = WriteConfig(dir_, dir_ + "/ckpt");
     std::string script =
         "cd " + dir_ + "\n"
-        "setsid " + TesseraRun() + " " + launcher_flags + " --servers 2 --workers 2 -- train "
+        "setsid env " + TesseraRun() + " " + launcher_flags + " --servers 2 --workers 2 -- train "
         "--config " + config + " --model_dir " + dir_ + "/model > run.log 2>&1 &\n"
         "group=$!\n"
         "trap 'kill -9 -- -$group 2>/dev/null' EXIT\n"

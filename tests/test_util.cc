@@ -50,7 +50,10 @@ void WriteFile(const std::string& path, const std::string& text) {
 }
 
 std::string TesseraBin() { return TESSERA_BIN; }
-std::string TesseraRun() { return TESSERA_SOURCE_DIR "/launch/tessera-run"; }
+// The launcher runs the binary these tests were built with, not whatever build/ holds.
+std::string TesseraRun() {
+  return "TESSERA_BIN=" + TesseraBin() + " " TESSERA_SOURCE_DIR "/launch/tessera-run";
+}
 
 std::string SharedDir() {
   const char* env = std::getenv("TESSERA_SHARED_DIR");

@@ -46,6 +46,7 @@ Status Worker::Run(int start_epoch) {
       cursor_.set_batches_done(-1);
     }
     resumed_ = false;
+    epoch_ = epoch;
     while (true) {
       ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));
       if (chunk.status() == pb::Chunk::JOB_DONE) return Status::OK();
@@ -67,6 +68,7 @@ void Worker::FillProgress(pb::ChunkRequest* request) {
   request->set_loss_sum(unreported_loss_);
   request->set_bad_lines(unreported_bad_lines_);
   request->set_steps(unreported_steps_);
+  request->set_step(step_);
   unreported_examples_ = 0;
   unreported_loss_ = 0.0;
   unreported_bad_lines_ = 0;
@@ -109,6 +111,7 @@ StatusOr<pb::Chunk> Worker::RequestChunk(int epoch, bool validation) {
 Status Worker::ReportProgress(bool force) {
   if (!force && NowSeconds() - last_report_s_ < options_.progress_interval_s) return Status::OK();
   pb::ChunkRequest progress;
+  progress.set_epoch(epoch_);
   FillProgress(&progress);
   net::Message m;
   m.header.set_kind(pb::PROGRESS);

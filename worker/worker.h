@@ -28,7 +28,7 @@ struct WorkerOptions {
   // Abort when more than this fraction of lines are malformed (after 1000 lines).
   double max_bad_line_ratio = 0.01;
   int timeout_ms = 120000;       // deadline of every wait on the scheduler
-  double progress_interval_s = 1.0;
+  double progress_interval_s = 0.25;
   // Implicit feedback: negatives added to every training batch (count 0: none).
   // Validation data is scored as it is.
   NegativeSamplingOptions negatives;
@@ -74,6 +74,7 @@ class Worker {
   // every push, so that a checkpoint after any step records it.
   pb::WorkerCursor cursor_;
   bool resumed_ = false;  // step_ and cursor_ were set by ResumeAt
+  int epoch_ = 0;         // the epoch being trained (for progress reports)
   io::Batch batch_;
   std::vector<float> sparse_rows_;
   std::vector<float> dense_params_;
