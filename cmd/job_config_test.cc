@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -398,6 +399,31 @@ TEST(ValidateJobConfigTest, NamesBadCheckpointFields) {
   config.mutable_checkpoint()->set_keep(0);
   s = ValidateJobConfig(config);
   EXPECT_NE(s.message().find("checkpoint.keep"), std::string::npos) << s.ToString();
+}
+
+// Every shipped example is a valid job whose model builds (its data format too, when
+// the side files it names are where the example expects them, from the source tree).
+TEST(ExamplesTest, EveryExampleConfigIsValid) {
+  const std::string root = TESSERA_SOURCE_DIR;
+  ASSERT_EQ(chdir(root.c_str()), 0);
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root + "/examples")) {
+    if (entry.path().extension() != ".pbtxt") continue;
+    SCOPED_TRACE(entry.path().string());
+    StatusOr<pb::JobConfig> config = LoadJobConfig(entry.path().string());
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    Status valid = ValidateJobConfig(*config);
+    EXPECT_TRUE(valid.ok()) << valid.ToString();
+    StatusOr<std::unique_ptr<io::DataFormat>> format = CreateDataFormat(*config);
+    if (!format.ok()) {
+      EXPECT_EQ(format.status().code(), Status::Code::kNotFound) << format.status().ToString();
+      continue;
+    }
+    auto model = model::CreateModel(ToModelSpec(*config, (*format)->layout()));
+    EXPECT_TRUE(model.ok()) << model.status().ToString();
+    ++checked;
+  }
+  EXPECT_GE(checked, 8);
 }
 
 }  // namespace
