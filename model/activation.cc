@@ -25,9 +25,16 @@ void MultiplyByActivationDerivative(ActivationKind kind, ConstMatrixMap output, 
   auto g = grad.array();
   auto y = output.array();
   switch (kind) {
-    case ActivationKind::kRelu:
-      g = (y > 0.0f).select(g, 0.0f);
+    case ActivationKind::kRelu: {
+      // A plain loop over the contiguous buffers: g++ turns it into a branch-free blend,
+      // where Eigen's select compiled to a compare-and-branch per element that
+      // mispredicted on ReLU's random sign pattern (~9% of a DeepFM step, measured).
+      float* gd = grad.data();
+      const float* yd = output.data();
+      const Eigen::Index n = grad.size();
+      for (Eigen::Index i = 0; i < n; ++i) gd[i] = yd[i] > 0.0f ? gd[i] : 0.0f;
       return;
+    }
     case ActivationKind::kTanh:
       g *= 1.0f - y.square();
       return;
