@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -109,11 +110,82 @@ double NdcgAtK(int64_t rank, int k) {
   return rank >= 0 && rank < k ? 1.0 / std::log2(static_cast<double>(rank) + 2.0) : 0.0;
 }
 
+namespace {
+
+constexpr int kHistogramBits = 20;
+
+// Buckets ascending with the float's value: the IEEE bits made monotone (negatives
+// flipped), their top kHistogramBits bits.
+uint32_t Bucket(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof(bits));
+  bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+  return bits >> (32 - kHistogramBits);
+}
+
+}  // namespace
+
+double MetricsAccumulator::NaN() { return kNaN; }
+
 void MetricsAccumulator::Add(std::span<const float> predictions, std::span<const float> labels) {
   CHECK_EQ(predictions.size(), labels.size());
-  predictions_.insert(predictions_.end(), predictions.begin(), predictions.end());
-  labels_.insert(labels_.end(), labels.begin(), labels.end());
-  positives_ += std::count_if(labels.begin(), labels.end(), IsPositive);
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const float pred = predictions[i], label = labels[i];
+    const double p = std::clamp<double>(pred, kLogLossEpsilon, 1.0 - kLogLossEpsilon);
+    const double y = label;
+    log_loss_sum_ -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
+    prediction_sum_ += pred;
+    label_sum_ += label;
+    right_ += (pred > 0.5f) == IsPositive(label);
+    const double d = static_cast<double>(pred) - label;
+    squared_error_sum_ += d * d;
+    abs_error_sum_ += std::abs(d);
+    positives_ += IsPositive(label);
+    has_nan_ |= std::isnan(pred);
+  }
+  count_ += static_cast<int64_t>(predictions.size());
+  if (!approximate_auc() && count_ > exact_auc_limit_) StartHistogram();
+  if (approximate_auc()) {
+    for (size_t i = 0; i < predictions.size(); ++i) AddToHistogram(predictions[i], labels[i]);
+  } else {
+    predictions_.insert(predictions_.end(), predictions.begin(), predictions.end());
+    labels_.insert(labels_.end(), labels.begin(), labels.end());
+  }
+}
+
+void MetricsAccumulator::StartHistogram() {
+  positive_histogram_.assign(size_t{1} << kHistogramBits, 0);
+  negative_histogram_.assign(size_t{1} << kHistogramBits, 0);
+  for (size_t i = 0; i < predictions_.size(); ++i) AddToHistogram(predictions_[i], labels_[i]);
+  std::vector<float>().swap(predictions_);
+  std::vector<float>().swap(labels_);
+}
+
+void MetricsAccumulator::AddToHistogram(float prediction, float label) {
+  (IsPositive(label) ? positive_histogram_ : negative_histogram_)[Bucket(prediction)] += 1;
+}
+
+double MetricsAccumulator::Auc() const {
+  if (!approximate_auc()) return model::Auc(predictions_, labels_);
+  const int64_t negatives = count_ - positives_;
+  if (positives_ == 0 || negatives == 0 || has_nan_) return kNaN;
+  double pairs = 0.0, below = 0.0;
+  for (size_t b = 0; b < positive_histogram_.size(); ++b) {
+    const double pos = static_cast<double>(positive_histogram_[b]);
+    const double neg = static_cast<double>(negative_histogram_[b]);
+    pairs += pos * (below + 0.5 * neg);
+    below += neg;
+  }
+  return pairs / (static_cast<double>(positives_) * static_cast<double>(negatives));
+}
+
+double MetricsAccumulator::Calibration() const {
+  if (count_ == 0 || label_sum_ <= 0.0) return kNaN;
+  return prediction_sum_ / label_sum_;
+}
+
+double MetricsAccumulator::Rmse() const {
+  return count_ ? std::sqrt(squared_error_sum_ / static_cast<double>(count_)) : kNaN;
 }
 
 }  // namespace tessera::model

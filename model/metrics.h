@@ -46,29 +46,61 @@ double Mae(std::span<const float> predictions, std::span<const float> labels);
 double HitAtK(int64_t rank, int k);
 double NdcgAtK(int64_t rank, int k);
 
-// Collects (prediction, label) pairs; the metrics are computed on demand over all
-// of them. The order of Add calls changes AUC not at all and the means only in
-// their last bits (double summation order).
+// Collects (prediction, label) pairs from several sources and computes the metrics
+// over all of them. Log loss, calibration, accuracy, RMSE and MAE are running sums
+// (exact; the order of Add calls changes them only in their last bits). AUC is exact
+// (every pair kept, O(n log n) at the end) up to `exact_auc_limit` examples; past
+// that the pairs are folded into a histogram and the AUC is approximate: predictions
+// are bucketed by their top 20 bits (sign, exponent and 11 mantissa bits: buckets
+// 2^-11 of a value wide, ~1M of them), and a positive and a negative in one bucket
+// count as a tie (half a pair). The error is at most half the fraction of
+// positive-negative pairs that share a bucket: below 1e-3 for spread-out
+// probabilities. Memory: 8 bytes per example up to the limit, then 16 MiB.
 class MetricsAccumulator {
  public:
-  // Appends the pairs (predictions[i], labels[i]); the spans must be equally long.
+  static constexpr int64_t kDefaultExactAucLimit = int64_t{1} << 24;  // 16.8M examples
+
+  explicit MetricsAccumulator(int64_t exact_auc_limit = kDefaultExactAucLimit)
+      : exact_auc_limit_(exact_auc_limit) {}
+
+  // Adds the pairs (predictions[i], labels[i]); the spans must be equally long.
   void Add(std::span<const float> predictions, std::span<const float> labels);
 
-  int64_t count() const { return static_cast<int64_t>(predictions_.size()); }
+  int64_t count() const { return count_; }
   // Examples whose label is > 0.5.
   int64_t positives() const { return positives_; }
+  // Whether AUC is the histogram approximation (more than exact_auc_limit examples).
+  bool approximate_auc() const { return !positive_histogram_.empty(); }
 
-  double Auc() const { return model::Auc(predictions_, labels_); }
-  double LogLoss() const { return model::LogLoss(predictions_, labels_); }
-  double Calibration() const { return model::Calibration(predictions_, labels_); }
-  double Accuracy() const { return model::Accuracy(predictions_, labels_); }
-  double Rmse() const { return model::Rmse(predictions_, labels_); }
-  double Mae() const { return model::Mae(predictions_, labels_); }
+  double Auc() const;
+  double LogLoss() const { return count_ ? log_loss_sum_ / count_ : NaN(); }
+  double Calibration() const;
+  double Accuracy() const { return count_ ? static_cast<double>(right_) / count_ : NaN(); }
+  double Rmse() const;
+  double Mae() const { return count_ ? abs_error_sum_ / count_ : NaN(); }
 
  private:
+  static double NaN();
+  // Moves the kept pairs into the histograms.
+  void StartHistogram();
+  void AddToHistogram(float prediction, float label);
+
+  int64_t exact_auc_limit_;
+  int64_t count_ = 0;
+  int64_t positives_ = 0;
+  int64_t right_ = 0;
+  bool has_nan_ = false;
+  double log_loss_sum_ = 0.0;
+  double prediction_sum_ = 0.0;
+  double label_sum_ = 0.0;
+  double squared_error_sum_ = 0.0;
+  double abs_error_sum_ = 0.0;
+  // Exact AUC: every pair.
   std::vector<float> predictions_;
   std::vector<float> labels_;
-  int64_t positives_ = 0;
+  // Approximate AUC: counts per bucket.
+  std::vector<int64_t> positive_histogram_;
+  std::vector<int64_t> negative_histogram_;
 };
 
 }  // namespace tessera::model

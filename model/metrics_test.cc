@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <span>
+
 #include <cmath>
 #include <vector>
 
@@ -106,6 +109,48 @@ TEST(TopKMetricsTest, HitAndNdcgOfOneHeldOutItem) {
   EXPECT_DOUBLE_EQ(NdcgAtK(1, 10), 1.0 / std::log2(3.0));
   EXPECT_DOUBLE_EQ(NdcgAtK(9, 10), 1.0 / std::log2(11.0));
   EXPECT_EQ(NdcgAtK(10, 10), 0.0);
+}
+
+TEST(MetricsAccumulatorTest, PastTheExactLimitAucIsAHistogramApproximation) {
+  // 20000 scored examples whose positives score higher on average.
+  std::vector<float> p, y;
+  uint64_t state = 1;
+  auto uniform = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<float>((state >> 40) * (1.0 / (1ULL << 24)));
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const bool positive = uniform() < 0.3f;
+    y.push_back(positive ? 1.0f : 0.0f);
+    p.push_back(std::min(0.999f, 0.6f * uniform() + (positive ? 0.3f : 0.0f)));
+  }
+  MetricsAccumulator exact;
+  MetricsAccumulator approximate(/*exact_auc_limit=*/5000);
+  for (int i = 0; i < 20000; i += 1000) {
+    std::span<const float> ps(p.data() + i, 1000), ys(y.data() + i, 1000);
+    exact.Add(ps, ys);
+    approximate.Add(ps, ys);
+  }
+  EXPECT_FALSE(exact.approximate_auc());
+  EXPECT_TRUE(approximate.approximate_auc());
+  EXPECT_EQ(exact.count(), 20000);
+  EXPECT_EQ(approximate.count(), 20000);
+  EXPECT_NEAR(approximate.Auc(), exact.Auc(), 1e-3);
+  EXPECT_NE(approximate.Auc(), 0.5);
+  // The running means are exact either way.
+  EXPECT_DOUBLE_EQ(approximate.LogLoss(), exact.LogLoss());
+  EXPECT_DOUBLE_EQ(approximate.Calibration(), exact.Calibration());
+  EXPECT_DOUBLE_EQ(approximate.Accuracy(), exact.Accuracy());
+  EXPECT_DOUBLE_EQ(exact.LogLoss(), LogLoss(p, y));
+  EXPECT_DOUBLE_EQ(exact.Auc(), Auc(p, y));
+}
+
+TEST(MetricsAccumulatorTest, HistogramTiesCountHalf) {
+  MetricsAccumulator acc(/*exact_auc_limit=*/0);
+  // One positive and one negative with the same score, one negative below.
+  acc.Add(std::vector<float>{0.5f, 0.5f, 0.1f}, std::vector<float>{1, 0, 0});
+  ASSERT_TRUE(acc.approximate_auc());
+  EXPECT_DOUBLE_EQ(acc.Auc(), (0.5 + 1.0) / 2.0);
 }
 
 }  // namespace
