@@ -5,6 +5,7 @@
 #include <glog/logging.h>
 
 #include "model/input.h"
+#include "worker/batch_view.h"  // header-only: where io::Batch meets model::BatchView
 
 namespace tessera::serve {
 namespace {
@@ -16,19 +17,6 @@ bool Excluded(std::span<const int32_t> exclude, int32_t item) {
 // True when a is listed before b.
 bool Before(const ScoredItem& a, const ScoredItem& b) {
   return a.score > b.score || (a.score == b.score && a.item < b.item);
-}
-
-model::BatchView ViewOf(const io::Batch& batch) {
-  model::BatchView v;
-  v.size = batch.size();
-  v.num_fields = batch.num_fields;
-  v.num_dense = batch.num_dense;
-  v.labels = batch.labels;
-  v.dense = batch.dense;
-  v.offsets = batch.offsets;
-  v.rows = batch.rows;
-  v.values = batch.values;
-  return v;
 }
 
 }  // namespace
@@ -59,7 +47,7 @@ void Recommender::ScoreAll(const io::Batch& users, int64_t b, std::vector<float>
     row_values_.resize(batch_.unique_keys.size() * dim);
     rows_(batch_.unique_keys, row_values_);
     predictions_.resize(batch_.size());
-    model_->Predict(ViewOf(batch_), model::ParamsView{row_values_, dense_}, predictions_);
+    model_->Predict(worker::ViewOf(batch_), model::ParamsView{row_values_, dense_}, predictions_);
     std::copy(predictions_.begin(), predictions_.end(), scores->begin() + first);
   }
 }
