@@ -1,0 +1,206 @@
+// checkpoint_bench: a server's checkpoint write and restore throughput (issue 4). Fills
+// one ps::SparseTable (dim 16, Adam: 32 state floats a row) with N distinct random keys
+// through Pull, then times the steps a server takes for its own shard:
+//   write    SparseTable::Export of rows and optimizer state, then io::WriteShard of the
+//            weight shard and of the state shard (ps/server.cc Server::WriteShards):
+//            serialize, XXH64, write, fsync, rename, fsync the directory;
+//   restore  io::ReadShard of both files (read, parse, checksum), the check that both
+//            hold the same rows, and SparseTable::Import with state into a fresh table
+//            (Server::LoadCheckpoint; with one server, ImportOwned keeps every row).
+// Before each restore the files are evicted from the page cache (posix_fadvise
+// DONTNEED after the fsync), so the restore reads the disk, as after a restart.
+// Medians of --reps repetitions; MB are 10^6 bytes of the files written / read.
+//
+//   checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR]
+//
+// Output: "RESULT case=checkpoint_<rows> key=value ...", one line.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "io/model_file.h"
+#include "ps/sparse_table.h"
+
+namespace tessera::bench {
+namespace {
+
+constexpr int kKeysPerRequest = 4096;
+constexpr char kWeightsFile[] = "shard-00000-of-00001.tsr";
+constexpr char kStateFile[] = "state-00000-of-00001.tsr";
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+struct Flags {
+  int64_t rows = 10'000'000;
+  int dim = 16;
+  int reps = 3;
+  std::string dir = "/tmp";
+};
+
+bool ParseFlags(int argc, char** argv, Flags* flags) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--rows=", 0) == 0) {
+      flags->rows = std::atoll(arg.c_str() + 7);
+    } else if (arg.rfind("--dim=", 0) == 0) {
+      flags->dim = std::atoi(arg.c_str() + 6);
+    } else if (arg.rfind("--reps=", 0) == 0) {
+      flags->reps = std::atoi(arg.c_str() + 7);
+    } else if (arg.rfind("--dir=", 0) == 0) {
+      flags->dir = arg.substr(6);
+    } else {
+      return false;
+    }
+  }
+  return flags->rows > 0 && flags->dim > 0 && flags->reps > 0 && !flags->dir.empty();
+}
+
+ps::SparseTableOptions AdamTable(int dim) {
+  ps::SparseTableOptions options;
+  options.dim = dim;
+  options.optimizer.kind = ps::OptimizerOptions::Kind::kAdam;
+  options.init = {{0, dim, ps::ColumnInit::Kind::kNormal, 0.01f}};
+  return options;
+}
+
+void Fill(int64_t rows, ps::SparseTable* table) {
+  std::vector<uint64_t> keys(kKeysPerRequest);
+  std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * table->dim());
+  uint64_t seed = 1;  // splitmix64 is a bijection on its counter: keys are distinct
+  for (int64_t done = 0; done < rows; done += kKeysPerRequest) {
+    const size_t n = static_cast<size_t>(std::min<int64_t>(kKeysPerRequest, rows - done));
+    for (size_t i = 0; i < n; ++i) keys[i] = SplitMix64(&seed);
+    table->Pull(std::span(keys).first(n), std::span(out).first(n * table->dim()));
+  }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+struct WriteTimes {
+  double export_s = 0;
+  double total_s = 0;
+  uint64_t bytes = 0;
+};
+
+// What Server::WriteShards does for a sparse-only server with state.
+Status WriteCheckpoint(const ps::SparseTable& table, const std::string& dir, WriteTimes* times) {
+  const auto start = std::chrono::steady_clock::now();
+  io::ShardContents shard, state;
+  shard.sparse_dim = table.dim();
+  table.Export(&shard.keys, &shard.weights, &state.weights);
+  times->export_s = SecondsSince(start);
+  pb::ShardFileInfo weights_info, state_info;
+  RETURN_IF_ERROR(io::WriteShard(dir + "/" + kWeightsFile, shard, &weights_info));
+  state.sparse_dim = table.state_floats();
+  state.keys = std::move(shard.keys);
+  RETURN_IF_ERROR(io::WriteShard(dir + "/" + kStateFile, state, &state_info));
+  times->total_s = SecondsSince(start);
+  times->bytes = weights_info.bytes() + state_info.bytes();
+  return Status::OK();
+}
+
+// What Server::LoadCheckpoint does for those files, into a fresh table.
+Status RestoreCheckpoint(const std::string& dir, int dim, size_t expected_rows, double* seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(io::ShardContents shard, io::ReadShard(dir + "/" + kWeightsFile));
+  ASSIGN_OR_RETURN(io::ShardContents state, io::ReadShard(dir + "/" + kStateFile));
+  if (state.keys != shard.keys) return Status::Corruption("state file holds other rows");
+  ps::SparseTable table(AdamTable(dim));
+  RETURN_IF_ERROR(table.Import(shard.keys, shard.weights, state.weights));
+  *seconds = SecondsSince(start);
+  if (table.size() != expected_rows) return Status::Internal("restored a different row count");
+  return Status::OK();
+}
+
+// Drops the (synced, hence clean) pages of `path` from the page cache.
+void EvictFromPageCache(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+std::string Join(const std::vector<double>& v) {
+  std::string out;
+  for (double x : v) out += (out.empty() ? "" : ",") + std::to_string(x).substr(0, 5);
+  return out;
+}
+
+int Run(const Flags& flags) {
+  ps::SparseTable table(AdamTable(flags.dim));
+  const auto fill_start = std::chrono::steady_clock::now();
+  Fill(flags.rows, &table);
+  const double fill_s = SecondsSince(fill_start);
+  char templ[4096];
+  std::snprintf(templ, sizeof(templ), "%s/checkpoint_bench.XXXXXX", flags.dir.c_str());
+  if (::mkdtemp(templ) == nullptr) {
+    std::perror(templ);
+    return 1;
+  }
+  const std::string dir = templ;
+  std::vector<double> write_s, export_s, restore_s;
+  uint64_t bytes = 0;
+  for (int rep = 0; rep < flags.reps; ++rep) {
+    WriteTimes w;
+    Status s = WriteCheckpoint(table, dir, &w);
+    double r = 0;
+    if (s.ok()) {
+      EvictFromPageCache(dir + "/" + kWeightsFile);
+      EvictFromPageCache(dir + "/" + kStateFile);
+      s = RestoreCheckpoint(dir, flags.dim, table.size(), &r);
+    }
+    if (!s.ok()) {
+      std::fprintf(stderr, "checkpoint_bench: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    bytes = w.bytes;
+    write_s.push_back(w.total_s);
+    export_s.push_back(w.export_s);
+    restore_s.push_back(r);
+  }
+  ::unlink((dir + "/" + kWeightsFile).c_str());
+  ::unlink((dir + "/" + kStateFile).c_str());
+  ::rmdir(dir.c_str());
+  const double mb = static_cast<double>(bytes) / 1e6;
+  std::printf(
+      "RESULT case=checkpoint_%lld rows=%zu dim=%d state_floats=%d bytes=%llu fill_s=%.1f "
+      "write_s=%.3f write_mb_s=%.1f export_s=%.3f restore_s=%.3f restore_mb_s=%.1f "
+      "write_runs=%s restore_runs=%s\n",
+      static_cast<long long>(flags.rows), table.size(), flags.dim, table.state_floats(),
+      static_cast<unsigned long long>(bytes), fill_s, Median(write_s), mb / Median(write_s),
+      Median(export_s), Median(restore_s), mb / Median(restore_s), Join(write_s).c_str(),
+      Join(restore_s).c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace tessera::bench
+
+int main(int argc, char** argv) {
+  tessera::bench::Flags flags;
+  if (!tessera::bench::ParseFlags(argc, argv, &flags)) {
+    std::fprintf(stderr,
+                 "usage: checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR]\n");
+    return 2;
+  }
+  return tessera::bench::Run(flags);
+}
