@@ -129,6 +129,10 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
                                    std::to_string(model.cross_layers()));
   }
   if (!(model.init_std() >= 0)) return Status::InvalidArgument("model.init_std must be >= 0");
+  if (!(model.dropout() >= 0 && model.dropout() < 1)) {
+    return Status::InvalidArgument("model.dropout must be in [0, 1), got " +
+                                   std::to_string(model.dropout()));
+  }
   const pb::TrainingConfig& training = config.training();
   if (training.epochs() < 1) {
     return Status::InvalidArgument("training.epochs must be at least 1, got " +
@@ -223,6 +227,8 @@ model::ModelSpec ToModelSpec(const pb::JobConfig& config, const io::FeatureLayou
   if (m.tower_hidden_size() > 0) {
     spec.tower_hidden.assign(m.tower_hidden().begin(), m.tower_hidden().end());
   }
+  spec.dropout = m.dropout();
+  spec.dropout_seed = config.training().seed();
   return spec;
 }
 

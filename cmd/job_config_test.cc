@@ -204,6 +204,16 @@ TEST(ValidateJobConfigTest, RejectsCrossLayersOutOfRange) {
   EXPECT_TRUE(ValidateMinimalPlus("model { kind: DCN_V2 cross_layers: 0 }").ok());
 }
 
+TEST(ValidateJobConfigTest, RequiresDropoutInZeroToOne) {
+  Status s = ValidateMinimalPlus("model { dropout: -0.1 }");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("model.dropout"));
+  EXPECT_THAT(ValidateMinimalPlus("model { dropout: 1 }").message(), HasSubstr("model.dropout"));
+  EXPECT_THAT(ValidateMinimalPlus("model { dropout: nan }").message(), HasSubstr("model.dropout"));
+  EXPECT_TRUE(ValidateMinimalPlus("model { kind: MLP dropout: 0.5 }").ok());
+  EXPECT_TRUE(ValidateMinimalPlus("model { dropout: 0 }").ok());
+}
+
 // The spec of `config` over Criteo's layout (26 fields, 13 dense).
 model::ModelSpec CriteoSpec(const pb::JobConfig& config) {
   return ToModelSpec(config, io::CriteoLayout());
@@ -277,6 +287,15 @@ TEST(ToModelSpecTest, UserFieldsComeFromTheConfigElseTheLayout) {
   layout.user_fields = 4;
   EXPECT_EQ(ToModelSpec(Parse(""), layout).user_fields, 4);
   EXPECT_EQ(ToModelSpec(Parse("model { user_fields: 2 }"), layout).user_fields, 2);
+}
+
+// The mask's seed is the job's seed, so a rerun of a job draws the same masks.
+TEST(ToModelSpecTest, CopiesDropoutAndTheSeed) {
+  model::ModelSpec spec = CriteoSpec(Parse("model { dropout: 0.25 } training { seed: 9 }"));
+  EXPECT_EQ(spec.dropout, 0.25f);
+  EXPECT_EQ(spec.dropout_seed, 9u);
+  EXPECT_EQ(CriteoSpec(Parse("")).dropout, 0.0f);
+  EXPECT_EQ(CriteoSpec(Parse("")).dropout_seed, 42u);
 }
 
 TEST(ToModelSpecTest, MapsTheLossAndItsFields) {

@@ -4,19 +4,19 @@ namespace tessera::model {
 namespace {
 
 std::unique_ptr<Mlp> DeepPart(int input_size, const std::vector<int>& hidden,
-                              ActivationKind activation) {
+                              ActivationKind activation, float dropout) {
   if (hidden.empty()) return nullptr;
   std::vector<int> sizes = {input_size};
   sizes.insert(sizes.end(), hidden.begin(), hidden.end());
-  return std::make_unique<Mlp>(sizes, activation, /*activate_output=*/true);
+  return std::make_unique<Mlp>(sizes, activation, /*activate_output=*/true, dropout);
 }
 
 }  // namespace
 
 CrossTower::CrossTower(int input_size, int cross_layers, const std::vector<int>& hidden,
-                       ActivationKind activation)
+                       ActivationKind activation, float dropout)
     : input_size_(input_size),
-      deep_(DeepPart(input_size, hidden, activation)),
+      deep_(DeepPart(input_size, hidden, activation, dropout)),
       output_({input_size + (hidden.empty() ? 0 : hidden.back()), 1}, activation) {
   CHECK_GE(cross_layers, 0);
   CHECK_LE(cross_layers, 64);
@@ -31,6 +31,10 @@ CrossTower::CrossTower(int input_size, int cross_layers, const std::vector<int>&
 
 int64_t CrossTower::cross_offset(size_t layer) const {
   return static_cast<int64_t>(layer) * (int64_t{input_size_} * input_size_ + input_size_);
+}
+
+void CrossTower::SetDropout(std::optional<DropoutKey> key) {
+  if (deep_ != nullptr) deep_->SetDropout(key);
 }
 
 void CrossTower::InitialParams(uint64_t seed, uint64_t first_stream,

@@ -12,7 +12,8 @@
 // c [1]. Every block starts like torch.nn.Linear (uniform within 1/sqrt(fan-in)).
 // Streams: cross layer l from first_stream + 2l, the deep Mlp from first_stream +
 // kSubTowerStreams, the output layer from first_stream + 2 * kSubTowerStreams.
-// Not thread-safe (Tower's contract).
+// Dropout follows every activation of the deep part, h included (model/mlp.h); the
+// cross network and the output layer have none. Not thread-safe (Tower's contract).
 #pragma once
 
 #include <cstdint>
@@ -29,15 +30,16 @@ namespace tessera::model {
 
 class CrossTower final : public Tower {
  public:
-  // input_size >= 1, 0 <= cross_layers <= 64, hidden sizes positive (CHECKed:
-  // CreateModel validates first).
+  // input_size >= 1, 0 <= cross_layers <= 64, hidden sizes positive, dropout in
+  // [0, 1) (CHECKed: CreateModel validates first).
   CrossTower(int input_size, int cross_layers, const std::vector<int>& hidden,
-             ActivationKind activation);
+             ActivationKind activation, float dropout = 0.0f);
 
   int input_size() const override { return input_size_; }
   int output_size() const override { return 1; }
   int64_t param_count() const override { return param_count_; }
   void InitialParams(uint64_t seed, uint64_t first_stream, std::span<float> params) const override;
+  void SetDropout(std::optional<DropoutKey> key) override;
 
   ConstMatrixMap Forward(ConstMatrixMap input, std::span<const float> params) override;
   void Backward(ConstMatrixMap input, std::span<const float> params, ConstMatrixMap grad_output,

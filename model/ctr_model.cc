@@ -41,19 +41,20 @@ std::unique_ptr<Tower> MakeTower(const ModelSpec& spec) {
       std::vector<int> sizes = {width};
       sizes.insert(sizes.end(), spec.mlp_hidden.begin(), spec.mlp_hidden.end());
       sizes.push_back(1);
-      return std::make_unique<Mlp>(sizes, spec.activation);
+      return std::make_unique<Mlp>(sizes, spec.activation, /*activate_output=*/false, spec.dropout);
     }
     case ModelKind::kDlrm:
       return std::make_unique<DlrmTower>(spec.num_fields, spec.embedding_dim, spec.num_dense,
-                                         spec.dlrm_bottom_mlp, spec.dlrm_top_mlp, spec.activation);
+                                         spec.dlrm_bottom_mlp, spec.dlrm_top_mlp, spec.activation,
+                                         spec.dropout);
     case ModelKind::kDcnV2:
       return std::make_unique<CrossTower>(width, spec.cross_layers, spec.mlp_hidden,
-                                          spec.activation);
+                                          spec.activation, spec.dropout);
     case ModelKind::kMf:
       return std::make_unique<DotTower>(spec.num_fields, spec.embedding_dim, spec.user_fields);
     case ModelKind::kTwoTower:
       return std::make_unique<DotTower>(spec.num_fields, spec.embedding_dim, spec.user_fields,
-                                        spec.tower_hidden, spec.activation);
+                                        spec.tower_hidden, spec.activation, spec.dropout);
   }
   LOG(FATAL) << "unknown model kind " << static_cast<int>(spec.kind);
   return nullptr;
@@ -172,6 +173,7 @@ CtrModel::CtrModel(const ModelSpec& spec)
       label_offset_(spec.label_offset),
       min_prediction_(spec.min_prediction),
       max_prediction_(spec.max_prediction),
+      dropout_seed_(spec.dropout_seed),
       tower_(MakeTower(spec)) {
   if (spec.kind == ModelKind::kMf || spec.kind == ModelKind::kTwoTower) {
     dot_tower_ = static_cast<DotTower*>(tower_.get());  // MakeTower made a DotTower
@@ -253,7 +255,8 @@ void CtrModel::AddPairwise(ConstMatrixMap dense, std::span<const float> q_values
   if (has_fm_corrections_) logits += 0.5f * fm_corrections_.vector();
 }
 
-void CtrModel::Forward(const BatchView& batch, const ParamsView& params) {
+void CtrModel::Forward(const BatchView& batch, const ParamsView& params,
+                       std::optional<DropoutKey> dropout) {
   logits_.Resize(batch.size, 1);
   GatherBags(batch, params);
   ConstMatrixMap dense = MapMatrix(batch.dense, batch.size, num_dense_);
@@ -263,6 +266,7 @@ void CtrModel::Forward(const BatchView& batch, const ParamsView& params) {
   }
   if (pairwise_) AddPairwise(dense, params.dense.subspan(q_offset_, tower_offset_ - q_offset_));
   if (tower_ != nullptr) {
+    tower_->SetDropout(dropout);
     logits += tower_->Forward(features_.view(), params.dense.subspan(tower_offset_)).col(0);
   }
 }
@@ -271,7 +275,7 @@ void CtrModel::Predict(const BatchView& batch, const ParamsView& params,
                        std::span<float> predictions) {
   CheckInputs(batch, params, predictions);
   if (batch.size == 0) return;
-  Forward(batch, params);
+  Forward(batch, params, std::nullopt);
   ConstVectorMap logits = logits_.vector();
   for (int64_t b = 0; b < batch.size; ++b) predictions[b] = Prediction(logits[b]);
 }
@@ -383,10 +387,11 @@ void CtrModel::ScatterSparse(const BatchView& batch, std::span<const float> spar
 double CtrModel::TrainStep(const BatchView& batch, const ParamsView& params,
                            std::span<float> predictions, Gradients* grads) {
   CheckInputs(batch, params, predictions);
+  const DropoutKey dropout{dropout_seed_, dropout_step_++};
   grads->sparse.assign(params.sparse.size(), 0.0f);
   grads->dense.assign(dense_size_, 0.0f);
   if (batch.size == 0) return 0.0;
-  Forward(batch, params);
+  Forward(batch, params, dropout);
   const double loss = LossAndGradient(batch.labels, predictions);
 
   ConstVectorMap g = grad_logits_.vector();
@@ -434,6 +439,7 @@ void CtrModel::EncodeSide(Side side, const BatchView& bags, const ParamsView& pa
     SumBags<true>(bags, params.sparse, layout, out);
   }
   if (side == Side::kUser && bias_) terms->array() += params.dense[0];
+  dot_tower_->SetDropout(std::nullopt);
   const ConstStridedMatrixMap input(embeddings.data(), embeddings.rows(), embeddings.cols(),
                                     Eigen::OuterStride<>(embeddings.cols()));
   *vectors = dot_tower_->Encode(side, input, params.dense.subspan(tower_offset_));

@@ -36,6 +36,15 @@
 //                         max_prediction] when min_prediction < max_prediction,
 //                         TrainStep never does.
 //
+// Dropout (ModelSpec::dropout = p > 0): in TrainStep only, every activation of every
+// Mlp (MLP, the deep part of DeepFM, WIDE_DEEP and DCN_V2, DLRM's two MLPs with the
+// bottom output, TWO_TOWER's towers) is followed by inverted dropout: each output is
+// zeroed with probability p, else scaled by 1/(1-p), and its gradient likewise. The
+// masks of the n-th TrainStep call (counting from 0, empty batches too) are those of
+// DropoutKey{dropout_seed, n} (model/mlp.h gives the formula): a pure function of
+// (seed, n, example row in the batch, layer, unit), so equal models fed equal batches
+// give equal bits. Predict and EncodeSide never drop. LR, FM and MF have no Mlp.
+//
 // Sparse row: [w] (LR), [w | v_1 .. v_k] (FM, DeepFM, WIDE_DEEP, MF) or [v_1 .. v_k]
 // (MLP, DLRM, DCN_V2, TWO_TOWER). w starts at zero, v normal with standard deviation
 // init_std.
@@ -57,6 +66,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -92,12 +102,18 @@ class CtrModel final : public Model {
   // The prediction Predict returns for output z (clipped for squared error).
   float Prediction(float output) const;
 
+  // The TrainStep count that picks the next TrainStep's dropout masks (model/mlp.h),
+  // which then advances it. For tests: setting it before each call repeats a mask.
+  uint64_t dropout_step() const { return dropout_step_; }
+  void set_dropout_step(uint64_t step) { dropout_step_ = step; }
+
  private:
   // CHECKs that the views fit this model (the caller built them: a bug otherwise).
   void CheckInputs(const BatchView& batch, const ParamsView& params,
                    std::span<float> predictions) const;
-  // Fills logits_ [B], and features_ when the model has embeddings.
-  void Forward(const BatchView& batch, const ParamsView& params);
+  // Fills logits_ [B], and features_ when the model has embeddings; the tower drops
+  // with the masks of `dropout` (none: inference).
+  void Forward(const BatchView& batch, const ParamsView& params, std::optional<DropoutKey> dropout);
   // logits_ = bias + sum_f w_bf; features_ = [e_b1 .. e_bF | x_b (with a tower)];
   // fm_corrections_ for FM.
   void GatherBags(const BatchView& batch, const ParamsView& params);
@@ -128,6 +144,8 @@ class CtrModel final : public Model {
   float label_offset_;
   float min_prediction_;
   float max_prediction_;
+  uint64_t dropout_seed_;
+  uint64_t dropout_step_ = 0;  // TrainStep calls so far, or as set_dropout_step said
   // Offsets into the dense vector (see the layout above).
   int64_t u_offset_;
   int64_t q_offset_;

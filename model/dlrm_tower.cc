@@ -14,14 +14,20 @@ std::vector<int> Sizes(int in, const std::vector<int>& hidden, int out) {
 
 DlrmTower::DlrmTower(int num_fields, int embedding_dim, int num_dense,
                      const std::vector<int>& bottom_hidden, const std::vector<int>& top_hidden,
-                     ActivationKind activation)
+                     ActivationKind activation, float dropout)
     : num_fields_(num_fields),
       k_(embedding_dim),
       num_dense_(num_dense),
       bottom_(Sizes(num_dense, bottom_hidden, embedding_dim), activation,
-              /*activate_output=*/true),
-      top_(Sizes(embedding_dim + num_fields * (num_fields + 1) / 2, top_hidden, 1), activation) {
+              /*activate_output=*/true, dropout, /*dropout_stream=*/0),
+      top_(Sizes(embedding_dim + num_fields * (num_fields + 1) / 2, top_hidden, 1), activation,
+           /*activate_output=*/false, dropout, /*dropout_stream=*/1) {
   CHECK_GE(num_dense, 1);
+}
+
+void DlrmTower::SetDropout(std::optional<DropoutKey> key) {
+  bottom_.SetDropout(key);
+  top_.SetDropout(key);
 }
 
 void DlrmTower::InitialParams(uint64_t seed, uint64_t first_stream, std::span<float> params) const {

@@ -13,7 +13,8 @@
 // Parameters: the bottom Mlp's, then the top Mlp's (model/mlp.h). Input [B x (F*k + D)]
 // as Tower says; Backward returns no gradient for the dense features (grad_input
 // may cover at most the F*k embedding columns). Streams: bottom from first_stream,
-// top from first_stream + kSubTowerStreams. Not thread-safe (Tower's contract).
+// top from first_stream + kSubTowerStreams. Dropout follows every activation of both
+// MLPs, z included (model/mlp.h). Not thread-safe (Tower's contract).
 #pragma once
 
 #include <cstdint>
@@ -29,14 +30,16 @@ namespace tessera::model {
 
 class DlrmTower final : public Tower {
  public:
-  // num_dense >= 1 and all sizes positive (CHECKed: CreateModel validates first).
+  // num_dense >= 1, all sizes positive and dropout in [0, 1) (CHECKed: CreateModel
+  // validates first).
   DlrmTower(int num_fields, int embedding_dim, int num_dense, const std::vector<int>& bottom_hidden,
-            const std::vector<int>& top_hidden, ActivationKind activation);
+            const std::vector<int>& top_hidden, ActivationKind activation, float dropout = 0.0f);
 
   int input_size() const override { return num_fields_ * k_ + num_dense_; }
   int output_size() const override { return 1; }
   int64_t param_count() const override { return bottom_.param_count() + top_.param_count(); }
   void InitialParams(uint64_t seed, uint64_t first_stream, std::span<float> params) const override;
+  void SetDropout(std::optional<DropoutKey> key) override;
 
   ConstMatrixMap Forward(ConstMatrixMap input, std::span<const float> params) override;
   void Backward(ConstMatrixMap input, std::span<const float> params, ConstMatrixMap grad_output,

@@ -13,13 +13,15 @@ DotTower::DotTower(int num_fields, int embedding_dim, int user_fields)
 }
 
 DotTower::DotTower(int num_fields, int embedding_dim, int user_fields,
-                   const std::vector<int>& hidden, ActivationKind activation)
+                   const std::vector<int>& hidden, ActivationKind activation, float dropout)
     : DotTower(num_fields, embedding_dim, user_fields) {
+  uint64_t dropout_stream = 0;
   for (Part* p : {&user_, &item_}) {
     std::vector<int> sizes = {p->num_fields * k_};
     sizes.insert(sizes.end(), hidden.begin(), hidden.end());
     sizes.push_back(k_);
-    p->mlp = std::make_unique<Mlp>(sizes, activation);
+    p->mlp = std::make_unique<Mlp>(sizes, activation, /*activate_output=*/false, dropout,
+                                   dropout_stream++);
   }
   item_.param_offset = user_.mlp->param_count();
 }
@@ -34,6 +36,12 @@ void DotTower::InitialParams(uint64_t seed, uint64_t first_stream, std::span<flo
   user_.mlp->InitialParams(seed, first_stream, params.first(user_.mlp->param_count()));
   item_.mlp->InitialParams(seed, first_stream + kSubTowerStreams,
                            params.subspan(item_.param_offset));
+}
+
+void DotTower::SetDropout(std::optional<DropoutKey> key) {
+  if (user_.mlp == nullptr) return;
+  user_.mlp->SetDropout(key);
+  item_.mlp->SetDropout(key);
 }
 
 std::span<const float> DotTower::PartParams(const Part& p, std::span<const float> params) const {

@@ -8,7 +8,7 @@
 //              item = MLP_item(concat(e_U+1 .. e_F))
 //   out = user . item                           [1]
 // Each two-tower MLP is model/mlp.h over {fields*k, hidden..., k}: the activation
-// follows the hidden layers only, the output layer is linear.
+// follows the hidden layers only, the output layer is linear; so does dropout.
 //
 // Parameters: none (MF); two-tower: the user Mlp's, then the item Mlp's (streams: user
 // from first_stream, item from first_stream + kSubTowerStreams). Input [B x F*k]: the
@@ -37,14 +37,16 @@ class DotTower final : public Tower {
   // num_fields and embedding_dim >= 1 (CHECKed: CreateModel validates first).
   DotTower(int num_fields, int embedding_dim, int user_fields);
   // Two-tower: a side's vector is an Mlp {fields*k, hidden..., k} of its fields'
-  // embeddings, concatenated.
+  // embeddings, concatenated, with dropout in [0, 1) after its hidden layers.
   DotTower(int num_fields, int embedding_dim, int user_fields, const std::vector<int>& hidden,
-           ActivationKind activation);
+           ActivationKind activation, float dropout = 0.0f);
 
   int input_size() const override { return num_fields_ * k_; }
   int output_size() const override { return 1; }
   int64_t param_count() const override;
   void InitialParams(uint64_t seed, uint64_t first_stream, std::span<float> params) const override;
+  // MF: nothing to drop.
+  void SetDropout(std::optional<DropoutKey> key) override;
 
   ConstMatrixMap Forward(ConstMatrixMap input, std::span<const float> params) override;
   void Backward(ConstMatrixMap input, std::span<const float> params, ConstMatrixMap grad_output,
@@ -56,7 +58,8 @@ class DotTower final : public Tower {
 
   // The vectors [N x k] of N users or items from their fields' embeddings
   // [N x num_fields(side)*k]. The view is valid until the next Encode or Forward, and
-  // a Backward needs a Forward after the last Encode.
+  // a Backward needs a Forward after the last Encode. Drops as SetDropout last said:
+  // set none for retrieval.
   ConstMatrixMap Encode(Side side, ConstStridedMatrixMap embeddings, std::span<const float> params);
 
  private:

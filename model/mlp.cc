@@ -6,10 +6,24 @@
 #include "model/activation.h"
 
 namespace tessera::model {
+namespace {
 
-Mlp::Mlp(const std::vector<int>& sizes, ActivationKind activation, bool activate_output)
-    : activation_(activation), activate_output_(activate_output) {
+// Random streams of the dropout masks ("drop" in ASCII), apart from every stream of
+// the initial values; 256 per Mlp, one per layer.
+constexpr uint64_t kDropoutStream = uint64_t{0x64726f70} << 32;
+
+}  // namespace
+
+Mlp::Mlp(const std::vector<int>& sizes, ActivationKind activation, bool activate_output,
+         float dropout, uint64_t dropout_stream)
+    : activation_(activation),
+      activate_output_(activate_output),
+      dropout_(dropout),
+      dropout_stream_(dropout_stream) {
   CHECK_GE(sizes.size(), 2u);
+  CHECK(dropout >= 0.0f && dropout < 1.0f) << "dropout " << dropout;
+  CHECK_LT(dropout_stream, uint64_t{1} << 24);
+  CHECK_LE(sizes.size(), 257u);
   for (size_t l = 0; l + 1 < sizes.size(); ++l) {
     CHECK_GT(sizes[l], 0);
     CHECK_GT(sizes[l + 1], 0);
@@ -20,6 +34,10 @@ Mlp::Mlp(const std::vector<int>& sizes, ActivationKind activation, bool activate
   }
   outputs_.resize(layers_.size());
   grads_.resize(layers_.size());
+  if (dropout_ > 0.0f) {
+    masks_.resize(layers_.size());
+    dropped_outputs_.resize(layers_.size());
+  }
 }
 
 ConstMatrixMap Mlp::Weight(const Layer& layer, std::span<const float> params) const {
@@ -48,18 +66,40 @@ void Mlp::InitialParams(uint64_t seed, uint64_t first_stream, std::span<float> p
   }
 }
 
+ConstMatrixMap Mlp::LayerOutput(size_t l) const {
+  return dropped_ && activated(l) ? dropped_outputs_[l].view() : outputs_[l].view();
+}
+
+void Mlp::Drop(size_t l, const DropoutKey& key) {
+  ConstMatrixMap z = outputs_[l].view();
+  MatrixMap mask = masks_[l].Resize(z.rows(), z.cols());
+  const uint64_t stream = kDropoutStream + 256 * dropout_stream_ + l;
+  const double rate = dropout_;
+  const float scale = 1.0f / (1.0f - dropout_);
+  for (int64_t b = 0; b < z.rows(); ++b) {
+    for (int64_t j = 0; j < z.cols(); ++j) {
+      const uint64_t index = static_cast<uint64_t>(b * z.cols() + j);
+      mask(b, j) = UniformFromKey(key.seed, stream, key.step, index) < rate ? 0.0f : scale;
+    }
+  }
+  dropped_outputs_[l].Resize(z.rows(), z.cols()) = (z.array() * mask.array()).matrix();
+}
+
 ConstMatrixMap Mlp::Forward(ConstMatrixMap input, std::span<const float> params) {
   CHECK_EQ(input.cols(), input_size());
   CHECK_EQ(static_cast<int64_t>(params.size()), param_count_);
+  dropped_ = dropout_ > 0.0f && dropout_key_.has_value();
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
-    ConstMatrixMap x = l == 0 ? input : outputs_[l - 1].view();
+    ConstMatrixMap x = l == 0 ? input : LayerOutput(l - 1);
     MatrixMap z = outputs_[l].Resize(input.rows(), layer.out);
     z.noalias() = x * Weight(layer, params).transpose();
     z.rowwise() += Bias(layer, params).transpose();
-    if (l + 1 < layers_.size() || activate_output_) ApplyActivation(activation_, z);
+    if (!activated(l)) continue;
+    ApplyActivation(activation_, z);
+    if (dropped_) Drop(l, *dropout_key_);
   }
-  return outputs_.back().view();
+  return LayerOutput(layers_.size() - 1);
 }
 
 void Mlp::Backward(ConstMatrixMap input, std::span<const float> params, ConstMatrixMap grad_output,
@@ -72,6 +112,7 @@ void Mlp::Backward(ConstMatrixMap input, std::span<const float> params, ConstMat
   if (activate_output_) {
     MatrixMap grad = grads_.back().Resize(input.rows(), output_size());
     grad = grad_output;
+    if (dropped_) grad.array() *= masks_.back().view().array();
     MultiplyByActivationDerivative(activation_, outputs_.back().view(), grad);
   }
   // d loss / d pre-activation of the output layer.
@@ -80,7 +121,7 @@ void Mlp::Backward(ConstMatrixMap input, std::span<const float> params, ConstMat
     const Layer& layer = layers_[l];
     // d loss / d pre-activation of layer l.
     ConstMatrixMap upstream = l + 1 == layers_.size() ? output_grad : grads_[l].view();
-    ConstMatrixMap layer_input = l == 0 ? input : outputs_[l - 1].view();
+    ConstMatrixMap layer_input = l == 0 ? input : LayerOutput(l - 1);
     MapMatrix(grad_params.subspan(layer.weight_offset, int64_t{layer.out} * layer.in), layer.out,
               layer.in)
         .noalias() = upstream.transpose() * layer_input;
@@ -93,6 +134,7 @@ void Mlp::Backward(ConstMatrixMap input, std::span<const float> params, ConstMat
     }
     MatrixMap grad = grads_[l - 1].Resize(input.rows(), layer.in);
     grad.noalias() = upstream * weight;
+    if (dropped_) grad.array() *= masks_[l - 1].view().array();
     MultiplyByActivationDerivative(activation_, outputs_[l - 1].view(), grad);
   }
 }

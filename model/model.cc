@@ -154,6 +154,10 @@ Status CheckSpec(const ModelSpec& spec) {
   RETURN_IF_ERROR(CheckRange("num_fields", spec.num_fields, 1, kMaxFields));
   RETURN_IF_ERROR(CheckRange("num_dense", spec.num_dense, 0, kMaxDense));
   RETURN_IF_ERROR(CheckLoss(spec));
+  if (!(spec.dropout >= 0.0f && spec.dropout < 1.0f)) {
+    return Status::InvalidArgument("model spec: dropout = " + std::to_string(spec.dropout) +
+                                   " must be in [0, 1)");
+  }
   switch (spec.kind) {
     case ModelKind::kLogisticRegression:
       return Status::OK();

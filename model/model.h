@@ -60,6 +60,14 @@ struct ModelSpec {
   float max_prediction = 0.0f;
   // Two-tower: hidden sizes of each tower's MLP (output embedding_dim wide).
   std::vector<int> tower_hidden = {64};
+  // Inverted dropout in training, in [0, 1): after every activation of an Mlp (the
+  // hidden layers of every kind with one; DLRM's bottom output too), each output is
+  // zeroed with probability `dropout` and otherwise scaled by 1/(1-dropout). Predict
+  // never drops. The mask is a pure function of (dropout_seed, the model's TrainStep
+  // count, example index in the batch, layer, unit): model/mlp.h. 0: off, and the
+  // results are those of a model without dropout, bit for bit.
+  float dropout = 0.0f;
+  uint64_t dropout_seed = 0;
 };
 
 // How the columns of a fresh sparse row start: columns [begin, end) are zero, or

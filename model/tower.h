@@ -9,11 +9,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "model/eigen.h"
 
 namespace tessera::model {
+
+// The dropout masks of one training step (model/mlp.h): every mask is a pure function
+// of (seed, step) and the example, layer and unit it covers.
+struct DropoutKey {
+  uint64_t seed = 0;
+  uint64_t step = 0;
+};
 
 class Tower {
  public:
@@ -28,6 +36,10 @@ class Tower {
   // draws from streams first_stream .. first_stream + kTowerStreams - 1 only.
   virtual void InitialParams(uint64_t seed, uint64_t first_stream,
                              std::span<float> params) const = 0;
+
+  // The dropout of the Forwards that follow: the masks of `key` (training), or none
+  // (nullopt: inference, the state of a new tower). A tower without dropout ignores it.
+  virtual void SetDropout(std::optional<DropoutKey> key) = 0;
 
   // The output [B x out] of `input` [B x in]; the view is valid until the next Forward.
   virtual ConstMatrixMap Forward(ConstMatrixMap input, std::span<const float> params) = 0;
