@@ -12,6 +12,7 @@
 #include "cmd/job_config.h"
 #include "cmd/serving.h"
 #include "common/clock.h"
+#include "common/hash.h"
 #include "io/format.h"
 #include "io/model_file.h"
 #include "net/cluster.h"
@@ -291,8 +292,11 @@ Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainR
   const int rank = mpi->rank();
   ASSIGN_OR_RETURN(pb::Role role, RoleOf(requested, rank, mpi->size()));
   *who = std::string(net::RoleName(role)) + " (rank " + std::to_string(rank) + ")";
-  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model,
-                   model::CreateModel(ToModelSpec(config, format.layout())));
+  model::ModelSpec spec = ToModelSpec(config, format.layout());
+  // Each worker draws its own dropout masks (the same seed would drop the same units of
+  // the same batch row on every worker). Only workers train; the seed is theirs.
+  spec.dropout_seed = Mix64(spec.dropout_seed ^ (0x776f726b6572ULL + static_cast<uint64_t>(rank)));
+  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model, model::CreateModel(spec));
   zmq::context_t context(1);
   const std::string host =
       FLAGS_advertise_host.empty() ? net::DefaultAdvertisedHost() : FLAGS_advertise_host;
