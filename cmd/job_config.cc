@@ -138,6 +138,11 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
     return Status::InvalidArgument("training.epochs must be at least 1, got " +
                                    std::to_string(training.epochs()));
   }
+  const int negatives = training.negative_sampling().count();
+  if (negatives < 0 || negatives > 1000) {
+    return Status::InvalidArgument("training.negative_sampling.count must be in [0, 1000], got " +
+                                   std::to_string(negatives));
+  }
   RETURN_IF_ERROR(CheckOptimizer(training.sparse_optimizer(), "training.sparse_optimizer"));
   RETURN_IF_ERROR(CheckOptimizer(training.dense_optimizer(), "training.dense_optimizer"));
   const pb::ClusterConfig& cluster = config.cluster();
@@ -230,6 +235,19 @@ model::ModelSpec ToModelSpec(const pb::JobConfig& config, const io::FeatureLayou
   spec.dropout = m.dropout();
   spec.dropout_seed = config.training().seed();
   return spec;
+}
+
+Status ValidateForLayout(const pb::JobConfig& config, const io::FeatureLayout& layout) {
+  const model::ModelSpec spec = ToModelSpec(config, layout);
+  RETURN_IF_ERROR(model::ValidateModelSpec(spec));
+  const int negatives = config.training().negative_sampling().count();
+  if (negatives > 0 && spec.user_fields >= layout.num_fields) {
+    return Status::InvalidArgument(
+        "training.negative_sampling: the data has " + std::to_string(layout.num_fields) +
+        " field(s) and the first " + std::to_string(spec.user_fields) +
+        " are the user's (model.user_fields): no item fields to sample");
+  }
+  return Status::OK();
 }
 
 ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& c) {

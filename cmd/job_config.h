@@ -35,6 +35,11 @@ StatusOr<std::unique_ptr<io::DataFormat>> CreateDataFormat(const pb::JobConfig& 
 // else 1; MSE's prediction range from the config, else (both 0) the layout's label
 // range; tower_hidden empty -> {64}.
 model::ModelSpec ToModelSpec(const pb::JobConfig& config, const io::FeatureLayout& layout);
+// The checks that need the data's layout: the model `config` describes over it is valid
+// (model/model.h's rules), and negative sampling has item fields to draw from. Errors
+// name the config field.
+Status ValidateForLayout(const pb::JobConfig& config, const io::FeatureLayout& layout);
+
 ps::OptimizerOptions ToOptimizerOptions(const pb::OptimizerConfig& config);
 // The sparse table of `model` under `config` (seed, optimizer, initial values).
 ps::SparseTableOptions ToSparseTableOptions(const pb::JobConfig& config, const model::Model& model);

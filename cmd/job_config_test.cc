@@ -445,5 +445,43 @@ TEST(ExamplesTest, EveryExampleConfigIsValid) {
   EXPECT_GE(checked, 8);
 }
 
+TEST(ValidateForLayoutTest, NegativeSamplingNeedsItemFields) {
+  io::FeatureLayout two_fields;
+  two_fields.num_fields = 2;
+  two_fields.user_fields = 1;
+  StatusOr<pb::JobConfig> ok = ParseJobConfig(
+      "data { train: \"t\" } model { kind: TWO_TOWER } "
+      "training { negative_sampling { count: 4 } }", "job");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ValidateForLayout(*ok, two_fields).ok());
+  StatusOr<pb::JobConfig> no_items = ParseJobConfig(
+      "data { train: \"t\" } model { kind: LR user_fields: 2 } "
+      "training { negative_sampling { count: 4 } }", "job");
+  ASSERT_TRUE(no_items.ok());
+  Status s = ValidateForLayout(*no_items, two_fields);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("training.negative_sampling"), std::string::npos) << s.ToString();
+}
+
+TEST(ValidateForLayoutTest, AModelThatDoesNotFitTheDataIsAConfigError) {
+  io::FeatureLayout ratings;  // MovieLens-like: 2 fields, no dense features
+  ratings.num_fields = 2;
+  ratings.user_fields = 1;
+  StatusOr<pb::JobConfig> dlrm = ParseJobConfig("data { train: \"t\" } model { kind: DLRM }", "job");
+  ASSERT_TRUE(dlrm.ok());
+  Status s = ValidateForLayout(*dlrm, ratings);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("num_dense"), std::string::npos) << s.ToString();
+}
+
+TEST(ValidateJobConfigTest, NegativeCountInRange) {
+  StatusOr<pb::JobConfig> c = ParseJobConfig(
+      "data { train: \"t\" } training { negative_sampling { count: -1 } }", "job");
+  ASSERT_TRUE(c.ok());
+  Status s = ValidateJobConfig(*c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("training.negative_sampling.count"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tessera::cmd

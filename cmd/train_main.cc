@@ -371,6 +371,11 @@ int RunTrain(TrainRole role) {
   StatusOr<std::unique_ptr<io::DataFormat>> format =
       config.ok() ? CreateDataFormat(*config)
                   : StatusOr<std::unique_ptr<io::DataFormat>>(config.status());
+  if (format.ok()) {
+    // The model over this data, and sampling's need for item fields: config errors too.
+    Status fits = ValidateForLayout(*config, (*format)->layout());
+    if (!fits.ok()) format = fits;
+  }
   if (!format.ok()) {
     if (ReportsConfigErrors(role)) {
       const Status why = config.ok() ? format.status().WithContext(FLAGS_config) : config.status();
