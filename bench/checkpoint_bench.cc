@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/hash.h"
 #include "io/model_file.h"
 #include "ps/sparse_table.h"
 
@@ -34,13 +35,6 @@ namespace {
 constexpr int kKeysPerRequest = 4096;
 constexpr char kWeightsFile[] = "shard-00000-of-00001.tsr";
 constexpr char kStateFile[] = "state-00000-of-00001.tsr";
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 struct Flags {
   int64_t rows = 10'000'000;
@@ -81,7 +75,7 @@ void Fill(int64_t rows, ps::SparseTable* table) {
   uint64_t seed = 1;  // splitmix64 is a bijection on its counter: keys are distinct
   for (int64_t done = 0; done < rows; done += kKeysPerRequest) {
     const size_t n = static_cast<size_t>(std::min<int64_t>(kKeysPerRequest, rows - done));
-    for (size_t i = 0; i < n; ++i) keys[i] = SplitMix64(&seed);
+    for (size_t i = 0; i < n; ++i) keys[i] = SplitMix64Next(&seed);
     table->Pull(std::span(keys).first(n), std::span(out).first(n * table->dim()));
   }
 }

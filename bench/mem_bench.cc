@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/hash.h"
 #include "ps/sparse_table.h"
 
 namespace tessera::bench {
@@ -37,13 +38,6 @@ int64_t StatusBytes(const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1) * 1024;
   }
   return -1;
-}
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 struct Flags {
@@ -85,7 +79,7 @@ int Run(const Flags& flags) {
   uint64_t seed = 1;  // splitmix64 is a bijection on its counter: keys are distinct
   for (int64_t done = 0; done < flags.rows; done += kKeysPerRequest) {
     const size_t n = static_cast<size_t>(std::min<int64_t>(kKeysPerRequest, flags.rows - done));
-    for (size_t i = 0; i < n; ++i) keys[i] = SplitMix64(&seed);
+    for (size_t i = 0; i < n; ++i) keys[i] = SplitMix64Next(&seed);
     table.Pull(std::span(keys).first(n), std::span(out).first(n * flags.dim));
   }
   const double seconds =

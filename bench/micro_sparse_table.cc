@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/hash.h"
 #include "ps/sparse_table.h"
 
 namespace tessera::bench {
@@ -14,13 +15,6 @@ namespace {
 constexpr int kDim = 16;
 constexpr int64_t kRows = 1 << 20;
 constexpr int kKeysPerRequest = 4096;
-
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 ps::SparseTableOptions AdamOptions() {
   ps::SparseTableOptions options;
@@ -33,7 +27,7 @@ ps::SparseTableOptions AdamOptions() {
 // Distinct random keys (splitmix64 is a bijection on its counter).
 std::vector<uint64_t> RandomKeys(int64_t count, uint64_t seed) {
   std::vector<uint64_t> keys(count);
-  for (uint64_t& k : keys) k = SplitMix64(&seed);
+  for (uint64_t& k : keys) k = SplitMix64Next(&seed);
   return keys;
 }
 
@@ -65,8 +59,8 @@ std::vector<std::vector<uint64_t>> HitRequests(const FullTable& full, int count)
   for (auto& r : requests) {
     r.resize(kKeysPerRequest);
     // Consecutive strides of a random permutation keep the keys within a request distinct.
-    size_t start = SplitMix64(&state) % full.keys.size();
-    size_t stride = 2 * (SplitMix64(&state) % 1000) + 1;  // odd: a permutation of 2^20
+    size_t start = SplitMix64Next(&state) % full.keys.size();
+    size_t stride = 2 * (SplitMix64Next(&state) % 1000) + 1;  // odd: a permutation of 2^20
     for (int i = 0; i < kKeysPerRequest; ++i) {
       r[i] = full.keys[(start + i * stride) % full.keys.size()];
     }

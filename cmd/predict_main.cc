@@ -38,7 +38,7 @@ Status Predict(std::ostream& out) {
                               predictions_file.is_open() ? &predictions_file : nullptr));
   const bool values = serving.spec.loss == model::LossKind::kSquaredError;
   out << metrics.count() << " examples (" << bad_lines
-      << " malformed lines skipped): " << DescribeMetrics(metrics, values) << std::endl;
+      << " malformed lines skipped): " << metrics.Describe(values) << std::endl;
   return Status::OK();
 }
 

@@ -1,7 +1,6 @@
 #include "cmd/serving.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "cmd/job_config.h"
 #include "io/batch_reader.h"
@@ -75,17 +74,6 @@ StatusOr<int64_t> ScoreFiles(const ServingModel& serving, const std::vector<std:
     bad_lines += reader->bad_lines();
   }
   return bad_lines;
-}
-
-std::string DescribeMetrics(const model::MetricsAccumulator& metrics, bool value_predictions) {
-  char text[160];
-  if (value_predictions) {
-    std::snprintf(text, sizeof(text), "RMSE %.6f, MAE %.6f", metrics.Rmse(), metrics.Mae());
-  } else {
-    std::snprintf(text, sizeof(text), "AUC %.6f, logloss %.6f, accuracy %.4f, calibration %.4f",
-                  metrics.Auc(), metrics.LogLoss(), metrics.Accuracy(), metrics.Calibration());
-  }
-  return text;
 }
 
 }  // namespace tessera::cmd

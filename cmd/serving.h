@@ -40,8 +40,4 @@ StatusOr<int64_t> ScoreFiles(const ServingModel& serving, const std::vector<std:
                              int batch_size, model::MetricsAccumulator* metrics,
                              std::ostream* predictions);
 
-// "AUC 0.75, logloss 0.49, accuracy 0.78, calibration 1.01" for a click model,
-// "RMSE 0.91, MAE 0.72" for a value (MSE) model.
-std::string DescribeMetrics(const model::MetricsAccumulator& metrics, bool value_predictions);
-
 }  // namespace tessera::cmd

@@ -187,7 +187,7 @@ Status ReportBeforeAndAfter(const pb::JobConfig& config) {
     ASSIGN_OR_RETURN(int64_t bad_lines, ScoreFiles(serving, files, 4096, &metrics, nullptr));
     (void)bad_lines;  // reported by the training run already
     line += std::string(dir == FLAGS_init_from ? "\n  before (" : "\n  after  (") + dir +
-            "): " + DescribeMetrics(metrics, values);
+            "): " + metrics.Describe(values);
   }
   std::cout << line << std::endl;
   return Status::OK();

@@ -23,6 +23,13 @@ inline uint64_t Mix64(uint64_t x) {
   return x;
 }
 
+// The next number of a splitmix64 stream whose state is *state: a small, fast,
+// deterministic generator (tests, benchmarks, negative sampling).
+inline uint64_t SplitMix64Next(uint64_t* state) {
+  *state += 0x9e3779b97f4a7c15ULL;
+  return Mix64(*state);
+}
+
 // slot = mix(key) mod 2^slot_bits. A slot table maps slots to servers.
 inline uint32_t SlotOf(uint64_t key, int slot_bits) {
   return static_cast<uint32_t>(Mix64(key ^ 0x5107u) & ((uint64_t{1} << slot_bits) - 1));

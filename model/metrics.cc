@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -54,55 +55,66 @@ double Auc(std::span<const float> predictions, std::span<const float> labels) {
   return u / (p * static_cast<double>(negatives));
 }
 
-double LogLoss(std::span<const float> predictions, std::span<const float> labels) {
+namespace {
+
+MetricSums SumsOf(std::span<const float> predictions, std::span<const float> labels) {
   CHECK_EQ(predictions.size(), labels.size());
-  if (predictions.empty()) return kNaN;
-  double sum = 0.0;
-  for (size_t i = 0; i < predictions.size(); ++i) {
-    const double p = std::clamp<double>(predictions[i], kLogLossEpsilon, 1.0 - kLogLossEpsilon);
-    const double y = labels[i];
-    sum -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
-  }
-  return sum / static_cast<double>(predictions.size());
+  MetricSums sums;
+  for (size_t i = 0; i < predictions.size(); ++i) sums.Add(predictions[i], labels[i]);
+  return sums;
+}
+
+}  // namespace
+
+double LogLoss(std::span<const float> predictions, std::span<const float> labels) {
+  return SumsOf(predictions, labels).LogLoss();
 }
 
 double Calibration(std::span<const float> predictions, std::span<const float> labels) {
-  CHECK_EQ(predictions.size(), labels.size());
-  const double label_sum = std::accumulate(labels.begin(), labels.end(), 0.0);
-  if (predictions.empty() || label_sum <= 0.0) return kNaN;
-  return std::accumulate(predictions.begin(), predictions.end(), 0.0) / label_sum;
+  return SumsOf(predictions, labels).Calibration();
 }
 
 double Accuracy(std::span<const float> predictions, std::span<const float> labels) {
-  CHECK_EQ(predictions.size(), labels.size());
-  if (predictions.empty()) return kNaN;
-  int64_t right = 0;
-  for (size_t i = 0; i < predictions.size(); ++i) {
-    right += (predictions[i] > 0.5f) == IsPositive(labels[i]);
-  }
-  return static_cast<double>(right) / static_cast<double>(predictions.size());
+  return SumsOf(predictions, labels).Accuracy();
 }
 
 double Rmse(std::span<const float> predictions, std::span<const float> labels) {
-  CHECK_EQ(predictions.size(), labels.size());
-  if (predictions.empty()) return kNaN;
-  double sum = 0.0;
-  for (size_t i = 0; i < predictions.size(); ++i) {
-    const double d = static_cast<double>(predictions[i]) - labels[i];
-    sum += d * d;
-  }
-  return std::sqrt(sum / static_cast<double>(predictions.size()));
+  return SumsOf(predictions, labels).Rmse();
 }
 
 double Mae(std::span<const float> predictions, std::span<const float> labels) {
-  CHECK_EQ(predictions.size(), labels.size());
-  if (predictions.empty()) return kNaN;
-  double sum = 0.0;
-  for (size_t i = 0; i < predictions.size(); ++i) {
-    sum += std::abs(static_cast<double>(predictions[i]) - labels[i]);
-  }
-  return sum / static_cast<double>(predictions.size());
+  return SumsOf(predictions, labels).Mae();
 }
+
+void MetricSums::Add(float pred, float y) {
+  const double p = std::clamp<double>(pred, kLogLossEpsilon, 1.0 - kLogLossEpsilon);
+  log_loss -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
+  prediction += pred;
+  label += y;
+  right += (pred > 0.5f) == IsPositive(y);
+  const double d = static_cast<double>(pred) - y;
+  squared_error += d * d;
+  abs_error += std::abs(d);
+  positives += IsPositive(y);
+  has_nan |= std::isnan(pred);
+  ++count;
+}
+
+double MetricSums::LogLoss() const { return count ? log_loss / static_cast<double>(count) : kNaN; }
+
+double MetricSums::Calibration() const {
+  return count && label > 0.0 ? prediction / label : kNaN;
+}
+
+double MetricSums::Accuracy() const {
+  return count ? static_cast<double>(right) / static_cast<double>(count) : kNaN;
+}
+
+double MetricSums::Rmse() const {
+  return count ? std::sqrt(squared_error / static_cast<double>(count)) : kNaN;
+}
+
+double MetricSums::Mae() const { return count ? abs_error / static_cast<double>(count) : kNaN; }
 
 double HitAtK(int64_t rank, int k) { return rank >= 0 && rank < k ? 1.0 : 0.0; }
 
@@ -125,26 +137,10 @@ uint32_t Bucket(float v) {
 
 }  // namespace
 
-double MetricsAccumulator::NaN() { return kNaN; }
-
 void MetricsAccumulator::Add(std::span<const float> predictions, std::span<const float> labels) {
   CHECK_EQ(predictions.size(), labels.size());
-  for (size_t i = 0; i < predictions.size(); ++i) {
-    const float pred = predictions[i], label = labels[i];
-    const double p = std::clamp<double>(pred, kLogLossEpsilon, 1.0 - kLogLossEpsilon);
-    const double y = label;
-    log_loss_sum_ -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
-    prediction_sum_ += pred;
-    label_sum_ += label;
-    right_ += (pred > 0.5f) == IsPositive(label);
-    const double d = static_cast<double>(pred) - label;
-    squared_error_sum_ += d * d;
-    abs_error_sum_ += std::abs(d);
-    positives_ += IsPositive(label);
-    has_nan_ |= std::isnan(pred);
-  }
-  count_ += static_cast<int64_t>(predictions.size());
-  if (!approximate_auc() && count_ > exact_auc_limit_) StartHistogram();
+  for (size_t i = 0; i < predictions.size(); ++i) sums_.Add(predictions[i], labels[i]);
+  if (!approximate_auc() && sums_.count > exact_auc_limit_) StartHistogram();
   if (approximate_auc()) {
     for (size_t i = 0; i < predictions.size(); ++i) AddToHistogram(predictions[i], labels[i]);
   } else {
@@ -167,8 +163,8 @@ void MetricsAccumulator::AddToHistogram(float prediction, float label) {
 
 double MetricsAccumulator::Auc() const {
   if (!approximate_auc()) return model::Auc(predictions_, labels_);
-  const int64_t negatives = count_ - positives_;
-  if (positives_ == 0 || negatives == 0 || has_nan_) return kNaN;
+  const int64_t negatives = sums_.count - sums_.positives;
+  if (sums_.positives == 0 || negatives == 0 || sums_.has_nan) return kNaN;
   double pairs = 0.0, below = 0.0;
   for (size_t b = 0; b < positive_histogram_.size(); ++b) {
     const double pos = static_cast<double>(positive_histogram_[b]);
@@ -176,16 +172,18 @@ double MetricsAccumulator::Auc() const {
     pairs += pos * (below + 0.5 * neg);
     below += neg;
   }
-  return pairs / (static_cast<double>(positives_) * static_cast<double>(negatives));
+  return pairs / (static_cast<double>(sums_.positives) * static_cast<double>(negatives));
 }
 
-double MetricsAccumulator::Calibration() const {
-  if (count_ == 0 || label_sum_ <= 0.0) return kNaN;
-  return prediction_sum_ / label_sum_;
-}
-
-double MetricsAccumulator::Rmse() const {
-  return count_ ? std::sqrt(squared_error_sum_ / static_cast<double>(count_)) : kNaN;
+std::string MetricsAccumulator::Describe(bool value_predictions) const {
+  char text[160];
+  if (value_predictions) {
+    std::snprintf(text, sizeof(text), "RMSE %.6f, MAE %.6f", Rmse(), Mae());
+  } else {
+    std::snprintf(text, sizeof(text), "AUC %.6f, logloss %.6f, accuracy %.4f, calibration %.4f",
+                  Auc(), LogLoss(), Accuracy(), Calibration());
+  }
+  return text;
 }
 
 }  // namespace tessera::model

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tessera::model {
@@ -46,6 +47,27 @@ double Mae(std::span<const float> predictions, std::span<const float> labels);
 double HitAtK(int64_t rank, int k);
 double NdcgAtK(int64_t rank, int k);
 
+// The running sums behind every metric but AUC: the one place their per-example
+// formulas live (the free functions above and MetricsAccumulator both use it).
+struct MetricSums {
+  int64_t count = 0;
+  int64_t positives = 0;  // labels > 0.5
+  int64_t right = 0;      // predictions on their label's side of 0.5
+  bool has_nan = false;   // some prediction is NaN
+  double log_loss = 0.0;
+  double prediction = 0.0;
+  double label = 0.0;
+  double squared_error = 0.0;
+  double abs_error = 0.0;
+
+  void Add(float prediction, float label);
+  double LogLoss() const;
+  double Calibration() const;
+  double Accuracy() const;
+  double Rmse() const;
+  double Mae() const;
+};
+
 // Collects (prediction, label) pairs from several sources and computes the metrics
 // over all of them. Log loss, calibration, accuracy, RMSE and MAE are running sums
 // (exact; the order of Add calls changes them only in their last bits). AUC is exact
@@ -66,35 +88,30 @@ class MetricsAccumulator {
   // Adds the pairs (predictions[i], labels[i]); the spans must be equally long.
   void Add(std::span<const float> predictions, std::span<const float> labels);
 
-  int64_t count() const { return count_; }
+  int64_t count() const { return sums_.count; }
   // Examples whose label is > 0.5.
-  int64_t positives() const { return positives_; }
+  int64_t positives() const { return sums_.positives; }
   // Whether AUC is the histogram approximation (more than exact_auc_limit examples).
   bool approximate_auc() const { return !positive_histogram_.empty(); }
 
   double Auc() const;
-  double LogLoss() const { return count_ ? log_loss_sum_ / count_ : NaN(); }
-  double Calibration() const;
-  double Accuracy() const { return count_ ? static_cast<double>(right_) / count_ : NaN(); }
-  double Rmse() const;
-  double Mae() const { return count_ ? abs_error_sum_ / count_ : NaN(); }
+  double LogLoss() const { return sums_.LogLoss(); }
+  double Calibration() const { return sums_.Calibration(); }
+  double Accuracy() const { return sums_.Accuracy(); }
+  double Rmse() const { return sums_.Rmse(); }
+  double Mae() const { return sums_.Mae(); }
+
+  // One line for logs: "AUC 0.750000, logloss 0.490000, accuracy 0.7800, calibration
+  // 1.0100" for click predictions, "RMSE 0.910000, MAE 0.720000" for values.
+  std::string Describe(bool value_predictions) const;
 
  private:
-  static double NaN();
   // Moves the kept pairs into the histograms.
   void StartHistogram();
   void AddToHistogram(float prediction, float label);
 
   int64_t exact_auc_limit_;
-  int64_t count_ = 0;
-  int64_t positives_ = 0;
-  int64_t right_ = 0;
-  bool has_nan_ = false;
-  double log_loss_sum_ = 0.0;
-  double prediction_sum_ = 0.0;
-  double label_sum_ = 0.0;
-  double squared_error_sum_ = 0.0;
-  double abs_error_sum_ = 0.0;
+  MetricSums sums_;
   // Exact AUC: every pair.
   std::vector<float> predictions_;
   std::vector<float> labels_;

@@ -103,17 +103,6 @@ std::string EpochMetrics::ToJson() const {
          ", \"mae\": " + JsonNumber(mae) + "}";
 }
 
-std::string EpochMetrics::ValidationSummary(bool value_predictions) const {
-  char text[160];
-  if (value_predictions) {
-    std::snprintf(text, sizeof(text), "RMSE %.6f, MAE %.6f", rmse, mae);
-  } else {
-    std::snprintf(text, sizeof(text), "AUC %.6f, logloss %.6f, accuracy %.4f, calibration %.4f",
-                  auc, logloss, accuracy, calibration);
-  }
-  return text;
-}
-
 Scheduler::Scheduler(SchedulerOptions options, net::Router* router,
                      std::vector<std::unique_ptr<net::Dealer>> servers,
                      const net::NodeTable* nodes, std::ostream* out, std::ostream* log)
@@ -447,6 +436,7 @@ Status Scheduler::FinishEpoch() {
   m.accuracy = eval_.Accuracy();
   m.rmse = eval_.Rmse();
   m.mae = eval_.Mae();
+  m.validation_summary = eval_.Describe(options_.value_predictions);
   metrics_.push_back(m);
   char line[320];
   std::snprintf(line, sizeof(line),
@@ -457,7 +447,7 @@ Status Scheduler::FinishEpoch() {
                 FormatRate(m.train_seconds > 0 ? m.train_examples / m.train_seconds : 0).c_str(),
                 m.train_loss, static_cast<long long>(m.bad_lines),
                 static_cast<long long>(m.validation_examples),
-                m.ValidationSummary(options_.value_predictions).c_str());
+                m.validation_summary.c_str());
   *log_ << line << std::endl;
   std::ofstream jsonl(options_.config.output().model_dir() + "/metrics.jsonl", std::ios::app);
   jsonl << m.ToJson() << "\n";
@@ -766,7 +756,7 @@ Status Scheduler::SaveModel() {
                 "%s/metrics.jsonl",
                 epoch_ - options_.start_epoch, static_cast<long long>(examples), total_s,
                 static_cast<int>(servers_.size()), num_workers_,
-                last.ValidationSummary(options_.value_predictions).c_str(),
+                last.validation_summary.c_str(),
                 static_cast<long long>(last.validation_examples), dir.c_str(),
                 static_cast<int>(servers_.size()), total_bytes / 1e6, dir.c_str());
   *out_ << line << std::endl;

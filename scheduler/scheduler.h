@@ -62,9 +62,9 @@ struct EpochMetrics {
   double accuracy = 0.0;
   double rmse = 0.0;
   double mae = 0.0;
+  // The validation figures as printed: MetricsAccumulator::Describe.
+  std::string validation_summary;
   std::string ToJson() const;
-  // "AUC 0.75, logloss 0.49, calibration 1.01" or "RMSE 0.91, MAE 0.72".
-  std::string ValidationSummary(bool value_predictions) const;
 };
 
 class Scheduler {

@@ -14,10 +14,7 @@ NegativeSampler::NegativeSampler(NegativeSamplingOptions options)
   CHECK_GE(options_.user_fields, 1);
 }
 
-uint64_t NegativeSampler::NextRandom() {
-  rng_state_ += 0x9e3779b97f4a7c15ULL;  // splitmix64
-  return Mix64(rng_state_);
-}
+uint64_t NegativeSampler::NextRandom() { return SplitMix64Next(&rng_state_); }
 
 int32_t NegativeSampler::Draw() {
   if (options_.kind == NegativeSamplingOptions::Kind::kUniform) {
