@@ -152,6 +152,20 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
   if (cluster.connect_timeout_ms() < 100) {
     return Status::InvalidArgument("cluster.connect_timeout_ms must be at least 100");
   }
+  if (cluster.heartbeat_interval_ms() < 10) {
+    return Status::InvalidArgument("cluster.heartbeat_interval_ms must be at least 10");
+  }
+  if (cluster.heartbeat_timeout_ms() < 3 * cluster.heartbeat_interval_ms()) {
+    return Status::InvalidArgument(
+        "cluster.heartbeat_timeout_ms must be at least 3 x cluster.heartbeat_interval_ms (" +
+        std::to_string(3 * cluster.heartbeat_interval_ms()) + ")");
+  }
+  if (cluster.heartbeat_timeout_ms() >= cluster.timeout_ms()) {
+    return Status::InvalidArgument(
+        "cluster.heartbeat_timeout_ms (" + std::to_string(cluster.heartbeat_timeout_ms()) +
+        ") must be below cluster.timeout_ms (" + std::to_string(cluster.timeout_ms()) +
+        "): a lost worker must be declared before the servers give up waiting for it");
+  }
   if (cluster.slot_bits() < 1 || cluster.slot_bits() > 24) {
     return Status::InvalidArgument("cluster.slot_bits must be in [1, 24]");
   }

@@ -66,6 +66,8 @@ TEST(ParseJobConfigTest, EmptyConfigHasTheDocumentedDefaults) {
   EXPECT_EQ(c.cluster().slot_bits(), 14);
   EXPECT_EQ(c.cluster().dense_block_floats(), 65536);
   EXPECT_DOUBLE_EQ(c.cluster().progress_interval_s(), 5.0);
+  EXPECT_EQ(c.cluster().heartbeat_interval_ms(), 1000);
+  EXPECT_EQ(c.cluster().heartbeat_timeout_ms(), 10000);
   EXPECT_EQ(c.output().model_dir(), "tessera-model");
 }
 
@@ -121,6 +123,18 @@ TEST(ValidateJobConfigTest, RequiresATrainingFile) {
   Status s = ValidateJobConfig(Parse(""));
   EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("data.train"));
+}
+
+TEST(ValidateJobConfigTest, RejectsHeartbeatsThatCannotDetectALostRankInTime) {
+  EXPECT_THAT(ValidateMinimalPlus("cluster { heartbeat_interval_ms: 5 }").message(),
+              HasSubstr("cluster.heartbeat_interval_ms must be at least 10"));
+  EXPECT_THAT(
+      ValidateMinimalPlus("cluster { heartbeat_interval_ms: 500 heartbeat_timeout_ms: 1000 }")
+          .message(),
+      HasSubstr("cluster.heartbeat_timeout_ms must be at least 3 x"));
+  EXPECT_THAT(ValidateMinimalPlus("cluster { timeout_ms: 8000 }").message(),
+              HasSubstr("cluster.heartbeat_timeout_ms (10000) must be below cluster.timeout_ms"));
+  EXPECT_TRUE(ValidateMinimalPlus("cluster { timeout_ms: 8000 heartbeat_timeout_ms: 4000 }").ok());
 }
 
 TEST(ValidateJobConfigTest, RejectsZeroEpochsNamingTheField) {

@@ -1,6 +1,15 @@
 // One rank of a training job: MPI bootstrap, then the scheduler, server or worker
-// loop over ZeroMQ, then a clean MPI shutdown, or MPI_Abort of the whole job on a
-// fatal error (so that no rank is left waiting for a peer that is gone).
+// loop over ZeroMQ, a BYE handshake with the scheduler, and a clean MPI shutdown.
+//
+// Failures (DESIGN.md §7). launch/tessera-run starts mpirun with --enable-recovery, so
+// that a killed worker does not end the job: the scheduler notices through heartbeats
+// and gives its data to the others. Under that flag Open MPI neither ends the job when
+// a rank calls MPI_Abort nor reports a failure in mpirun's exit status, so the job ends
+// itself: a rank that fails tells the scheduler (FATAL), the scheduler tells every rank
+// (SHUTDOWN with the reason), a rank that hears nothing from the scheduler's heartbeat
+// monitor for cluster.heartbeat_timeout_ms stops, and the scheduler writes the job's
+// exit status to $TESSERA_STATUS_FILE, which tessera-run reads. Under a plain mpirun
+// (no --enable-recovery) MPI_Abort still ends every rank at once.
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -16,6 +25,7 @@
 #include "io/format.h"
 #include "io/model_file.h"
 #include "net/cluster.h"
+#include "net/heartbeat.h"
 #include "net/socket.h"
 #include "ps/client/ps_client.h"
 #include "ps/server.h"
@@ -48,6 +58,9 @@ DEFINE_string(init_from, "",
               "afresh): the feedback step of a recommender. At the end the job scores the "
               "new data (data.validation, else data.train) with the starting model and with "
               "the trained one and prints both.");
+DEFINE_string(trace_batches, "",
+              "For tests: each worker appends every batch it pushes (epoch, chunk, batch in "
+              "the chunk, examples) to this path + its rank.");
 DEFINE_int32(fault_unreachable_server, -1,
              "Fault injection for tests: server N advertises an endpoint nobody listens on.");
 
@@ -59,6 +72,13 @@ namespace {
 bool ReportsConfigErrors(TrainRole role) {
   const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
   return role != TrainRole::kByRank || rank == nullptr || std::string(rank) == "0";
+}
+
+// Whether this process is the job's scheduler (rank 0 when roles go by rank).
+bool IsSchedulerProcess(TrainRole role) {
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  return role == TrainRole::kScheduler ||
+         (role == TrainRole::kByRank && rank != nullptr && std::string(rank) == "0");
 }
 
 StatusOr<pb::JobConfig> LoadConfigWithFlags() {
@@ -115,6 +135,39 @@ Status SayHello(net::Dealer* scheduler, int rank) {
   return scheduler->Send(std::move(hello));
 }
 
+// The last word to the scheduler, which exits once every live rank said it.
+Status SayBye(net::Dealer* scheduler, int rank) {
+  net::Message bye;
+  bye.header.set_kind(pb::BYE);
+  bye.header.set_sender(rank);
+  return scheduler->Send(std::move(bye));
+}
+
+// Tells the scheduler this rank failed and why, so it stops the job at once (best
+// effort: the scheduler may be what failed).
+void ReportFatal(net::Dealer* scheduler, int rank, const Status& why) {
+  net::Message fatal;
+  fatal.header.set_kind(pb::FATAL);
+  fatal.header.set_sender(rank);
+  fatal.header.set_error(why.ToString());
+  scheduler->SetSendTimeout(1000);
+  (void)scheduler->Send(std::move(fatal));
+}
+
+// The job's exit status, for launch/tessera-run (mpirun's own is 0 whatever happens
+// under --enable-recovery). Written by the scheduler, atomically; no file means the
+// scheduler never got to write it (killed), which the launcher counts as a failure.
+void WriteJobStatus(int code) {
+  const char* path = std::getenv("TESSERA_STATUS_FILE");
+  if (path == nullptr || *path == '\0') return;
+  const std::string tmp = std::string(path) + ".tmp";
+  if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fprintf(f, "%d\n", code);
+    std::fclose(f);
+    std::rename(tmp.c_str(), path);
+  }
+}
+
 // HELLO to the scheduler, then wait for its WELCOME (sent once every rank is in).
 StatusOr<pb::Welcome> JoinJob(net::Dealer* scheduler, int rank, int timeout_ms) {
   RETURN_IF_ERROR(SayHello(scheduler, rank));
@@ -167,6 +220,7 @@ struct RankContext {
   std::vector<pb::WorkerCursor> start_cursors;
   int64_t start_global_step = 0;
   const io::DataFormat* format = nullptr;  // the data's format; outlives the rank's loops
+  const net::HeartbeatMonitor* heartbeats = nullptr;  // scheduler only
 };
 
 // --init_from: the new data scored by the starting model and by the trained one, through
@@ -210,11 +264,12 @@ Status RunScheduler(const RankContext& c, const model::Model& model) {
   options.resume_dir = c.resume_dir;
   options.start_global_step = c.start_global_step;
   options.value_predictions = c.config.model().loss() == pb::MSE;
+  options.heartbeats = c.heartbeats;
   scheduler::Scheduler s(std::move(options), c.router, std::move(servers), c.nodes, &std::cout,
                          &std::cerr);
   RETURN_IF_ERROR(s.Run());
   if (!FLAGS_init_from.empty()) RETURN_IF_ERROR(ReportBeforeAndAfter(c.config));
-  return c.mpi->Barrier();  // before any socket closes: see MpiRuntime::Barrier
+  return Status::OK();
 }
 
 Status RunServer(const RankContext& c, const model::Model& model) {
@@ -232,16 +287,21 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.timeout_ms = cluster.timeout_ms();
   options.slot_bits = cluster.slot_bits();
   ps::Server server(std::move(options), c.router, c.nodes, scheduler.get());
+  Status s;
   if (!c.resume_dir.empty()) {
-    RETURN_IF_ERROR(server.LoadCheckpoint(c.resume_dir));
+    s = server.LoadCheckpoint(c.resume_dir);
   } else if (!FLAGS_init_from.empty()) {
-    RETURN_IF_ERROR(server.LoadCheckpoint(FLAGS_init_from, /*weights_only=*/true));
+    s = server.LoadCheckpoint(FLAGS_init_from, /*weights_only=*/true);
   }
   // No wait for the WELCOME: workers check they reach this server (PING) before they
   // say HELLO, so the server must already be serving.
-  RETURN_IF_ERROR(SayHello(scheduler.get(), c.rank));
-  RETURN_IF_ERROR(server.Run());
-  return c.mpi->Barrier();
+  if (s.ok()) s = SayHello(scheduler.get(), c.rank);
+  if (s.ok()) s = server.Run();
+  if (!s.ok()) {
+    ReportFatal(scheduler.get(), c.rank, s);
+    return s;
+  }
+  return SayBye(scheduler.get(), c.rank);
 }
 
 Status RunWorker(const RankContext& c, model::Model* model) {
@@ -280,11 +340,16 @@ Status RunWorker(const RankContext& c, model::Model* model) {
                           : worker::NegativeSamplingOptions::Kind::kUniform;
   wo.negatives.user_fields = ToModelSpec(c.config, c.format->layout()).user_fields;
   wo.negatives.seed = c.config.training().seed() ^ static_cast<uint64_t>(c.rank);
+  if (!FLAGS_trace_batches.empty()) wo.trace_path = FLAGS_trace_batches + std::to_string(c.rank);
   worker::Worker w(wo, model, &client, scheduler.get(),
                    [format = c.format] { return format->NewParser(); });
   if (welcome.start_step() > 0) w.ResumeAt(welcome.start_step(), welcome.cursor());
-  RETURN_IF_ERROR(w.Run(welcome.start_epoch()));
-  return c.mpi->Barrier();
+  Status s = w.Run(welcome.start_epoch());
+  if (!s.ok()) {
+    ReportFatal(scheduler.get(), c.rank, s);
+    return s;
+  }
+  return SayBye(scheduler.get(), c.rank);
 }
 
 Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainRole requested,
@@ -301,6 +366,7 @@ Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainR
   const std::string host =
       FLAGS_advertise_host.empty() ? net::DefaultAdvertisedHost() : FLAGS_advertise_host;
   std::unique_ptr<net::Router> router;
+  std::unique_ptr<net::HeartbeatMonitor> monitor;
   pb::NodeInfo mine;
   mine.set_role(role);
   mine.set_rank(rank);
@@ -308,6 +374,10 @@ Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainR
   if (role != pb::WORKER) {
     ASSIGN_OR_RETURN(router, net::Router::Bind(&context, host, config.cluster().timeout_ms()));
     mine.set_endpoint(router->endpoint());
+  }
+  if (role == pb::SCHEDULER) {
+    ASSIGN_OR_RETURN(monitor, net::HeartbeatMonitor::Start(&context, host, mpi->size()));
+    mine.set_heartbeat_endpoint(monitor->endpoint());
   }
   ASSIGN_OR_RETURN(std::vector<pb::NodeInfo> infos, mpi->AllGather(mine));
   if (FLAGS_fault_unreachable_server >= 0) {
@@ -320,7 +390,24 @@ Status RunRank(const pb::JobConfig& config, const io::DataFormat& format, TrainR
   }
   ASSIGN_OR_RETURN(net::NodeTable nodes, net::NodeTable::Build(std::move(infos)));
   *who = nodes.Describe(rank);
+  std::unique_ptr<net::HeartbeatSender> heartbeat;
+  if (role != pb::SCHEDULER) {
+    const pb::ClusterConfig& cluster = config.cluster();
+    const std::string scheduler = nodes.Describe(nodes.scheduler_rank());
+    ASSIGN_OR_RETURN(
+        heartbeat,
+        net::HeartbeatSender::Start(
+            &context, nodes.node(nodes.scheduler_rank()).heartbeat_endpoint(), rank,
+            cluster.heartbeat_interval_ms(), cluster.heartbeat_timeout_ms(),
+            [who = *who, scheduler, mpi](int64_t silent_ms) {
+              std::cerr << "tessera: " << who << ": " << scheduler
+                        << " has not answered a heartbeat for " << silent_ms / 1000.0
+                        << " s (cluster.heartbeat_timeout_ms): it is gone; stopping" << std::endl;
+              mpi->Abort(1);
+            }));
+  }
   RankContext c{config, rank, &context, router.get(), &nodes, mpi, "", 0, 0, {}, 0};
+  c.heartbeats = monitor.get();
   c.format = &format;
   if (!FLAGS_resume.empty() && !FLAGS_init_from.empty()) {
     return Status::InvalidArgument("--resume and --init_from exclude each other: resume continues "
@@ -383,6 +470,7 @@ int RunTrain(TrainRole role) {
       std::cerr << "tessera" << (rank ? std::string(" (rank ") + rank + ")" : std::string()) << ": "
                 << why.ToString() << std::endl;
     }
+    if (IsSchedulerProcess(role)) WriteJobStatus(2);
     return 2;
   }
   StatusOr<std::unique_ptr<net::MpiRuntime>> mpi = net::MpiRuntime::Init(nullptr, nullptr);
@@ -392,6 +480,7 @@ int RunTrain(TrainRole role) {
   }
   std::string who = "rank " + std::to_string((*mpi)->rank());
   Status s = RunRank(*config, **format, role, mpi->get(), &who);
+  if (IsSchedulerProcess(role)) WriteJobStatus(s.ok() ? 0 : 1);
   if (!s.ok()) {
     std::cerr << "tessera: " << who << ": " << s.ToString() << std::endl;
     (*mpi)->Abort(1);

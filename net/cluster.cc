@@ -101,11 +101,6 @@ StatusOr<std::vector<pb::NodeInfo>> MpiRuntime::AllGather(const pb::NodeInfo& mi
   return nodes;
 }
 
-Status MpiRuntime::Barrier() {
-  if (MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return Status::Unavailable("MPI_Barrier failed");
-  return Status::OK();
-}
-
 void MpiRuntime::Finalize() {
   if (finalized_) return;
   finalized_ = true;

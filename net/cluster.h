@@ -49,11 +49,6 @@ class MpiRuntime {
   int size() const { return size_; }
   // Every rank contributes `mine`; returns all ranks' infos in rank order.
   StatusOr<std::vector<pb::NodeInfo>> AllGather(const pb::NodeInfo& mine);
-  // Waits until every rank calls it. Used once, at the end of a clean run, before any
-  // ZeroMQ socket closes: a message sent just before a socket closes is not always
-  // delivered (seen: the scheduler's last JOB_DONE lost about one run in six), and
-  // after the barrier every rank has received everything it waited for.
-  Status Barrier();
   // Ends MPI cleanly (all ranks must call it).
   void Finalize();
   // Ends the whole job at once: every rank is killed, mpirun exits non-zero.

@@ -43,7 +43,10 @@ Server::Server(ServerOptions options, net::Router* router, const net::NodeTable*
                               options_.server_index, options_.num_servers),
              options_.initial_dense, options_.dense_optimizer),
       done_from_(nodes->worker_ranks().size(), kNotDone),
-      done_cursor_(nodes->worker_ranks().size()) {
+      done_cursor_(nodes->worker_ranks().size()),
+      lost_(nodes->worker_ranks().size(), false),
+      last_step_(nodes->worker_ranks().size(), 0),
+      last_cursor_(nodes->worker_ranks().size()) {
   // The full initial vector is only needed to seed this server's blocks.
   options_.initial_dense.clear();
   options_.initial_dense.shrink_to_fit();
@@ -76,8 +79,15 @@ Status Server::Handle(const std::string& peer, net::Message msg) {
       return HandleSave(peer, msg);
     case pb::SAVE_AT:
       return HandleSaveAt(msg);
+    case pb::WORKER_LOST:
+      return HandleWorkerLost(msg);
+    case pb::REOPEN:
+      return HandleReopen(msg);
     case pb::SHUTDOWN:
       shutdown_ = true;
+      if (!msg.header.error().empty()) {
+        return Status::Aborted("the scheduler stopped the job: " + msg.header.error());
+      }
       return Status::OK();
     default:
       return Status::Corruption("server " + std::to_string(options_.server_index) +
@@ -101,7 +111,9 @@ Status Server::EnterEpoch(int epoch) {
   }
   epoch_ = epoch;
   next_step_ = 1;
-  std::fill(done_from_.begin(), done_from_.end(), kNotDone);
+  for (size_t w = 0; w < done_from_.size(); ++w) done_from_[w] = lost_[w] ? 1 : kNotDone;
+  std::fill(last_step_.begin(), last_step_.end(), 0);
+  std::fill(last_cursor_.begin(), last_cursor_.end(), pb::WorkerCursor());
   pushes_.clear();
   return SkipUnreachableCheckpoints();
 }
@@ -111,6 +123,12 @@ Status Server::HandlePush(net::Message msg) {
   int w = WorkerIndex(h.sender());
   if (w < 0) return Status::Corruption("PUSH from a rank that is not a worker: " +
                                        std::to_string(h.sender()));
+  if (lost_[w]) {
+    // Declared lost (its heartbeats stopped) yet alive: its data went to the others.
+    LOG_FIRST_N(WARNING, 1) << "server " << options_.server_index << " drops the pushes of "
+                            << nodes_->Describe(h.sender()) << ", declared lost earlier";
+    return Status::OK();
+  }
   RETURN_IF_ERROR(EnterEpoch(h.epoch()));
   if (h.step() < next_step_) {
     return Status::Corruption("PUSH for step " + std::to_string(h.step()) + " already applied, from " +
@@ -127,6 +145,10 @@ Status Server::HandlePush(net::Message msg) {
                                              nodes_->Describe(h.sender()));
     p.present = true;
     p.cursor = h.cursor();
+    if (h.step() > last_step_[w]) {
+      last_step_[w] = h.step();
+      last_cursor_[w] = h.cursor();
+    }
     RETURN_IF_ERROR(net::ReadArray(msg, 0, &p.keys));
     RETURN_IF_ERROR(net::ReadArray(msg, 1, &p.grads));
     RETURN_IF_ERROR(net::ReadArray(msg, 2, &p.block_ids));
@@ -163,7 +185,10 @@ Status Server::ApplyReadySteps() {
     pushes_.erase(next_step_);
     ++next_step_;
   }
-  if (EpochComplete()) RETURN_IF_ERROR(SkipUnreachableCheckpoints());
+  if (EpochComplete()) {
+    RETURN_IF_ERROR(SkipUnreachableCheckpoints());
+    RETURN_IF_ERROR(MaybeReopen());
+  }
   waiting_since_ms_ = pushes_.empty() && pending_pulls_.empty() ? -1 : NowMs();
   return ServeReadyPulls();
 }
@@ -271,7 +296,15 @@ Status Server::ServePull(const std::string& peer, const net::Message& msg) {
   reply.header.set_dim(table_.dim());
   reply.frames.push_back(net::FrameFromVector(std::move(values)));
   reply.frames.push_back(net::FrameFromVector(std::move(dense)));
-  return router_->Send(peer, std::move(reply));
+  Status sent = router_->Send(peer, std::move(reply));
+  if (sent.code() == Status::Code::kUnavailable) {
+    // The worker is gone (killed while its pull waited): the scheduler declares it lost
+    // through its heartbeats; the other workers must not lose this server over it.
+    LOG(WARNING) << "server " << options_.server_index << ": dropped the answer to a pull of "
+                 << nodes_->Describe(msg.header.sender()) << ": " << sent.ToString();
+    return Status::OK();
+  }
+  return sent;
 }
 
 Status Server::HandleSave(const std::string& peer, const net::Message& msg) {
@@ -455,6 +488,68 @@ Status Server::SendCheckpointDone(int epoch, int64_t step, const std::string& sk
   m.frames.push_back(net::FrameFromProto(done));
   for (auto& f : files) m.frames.push_back(std::move(f));
   return scheduler_->Send(std::move(m));
+}
+
+Status Server::TellScheduler(pb::MessageKind kind, const google::protobuf::Message& body) {
+  if (scheduler_ == nullptr) return Status::Internal("a server without a scheduler got a request");
+  net::Message m;
+  m.header.set_kind(kind);
+  m.header.set_sender(nodes_->server_ranks()[options_.server_index]);
+  m.frames.push_back(net::FrameFromProto(body));
+  return scheduler_->Send(std::move(m));
+}
+
+Status Server::HandleWorkerLost(const net::Message& msg) {
+  const int w = static_cast<int>(msg.header.count());
+  if (w < 0 || w >= static_cast<int>(lost_.size())) {
+    return Status::Corruption("WORKER_LOST for worker " + std::to_string(w) + " of " +
+                              std::to_string(lost_.size()));
+  }
+  if (msg.header.epoch() > epoch_ && EpochComplete()) RETURN_IF_ERROR(EnterEpoch(msg.header.epoch()));
+  lost_[w] = true;
+  pb::LostWorker answer;
+  answer.set_worker(w);
+  answer.set_epoch(epoch_);
+  answer.set_last_step(last_step_[w]);
+  if (last_step_[w] > 0) *answer.mutable_cursor() = last_cursor_[w];
+  answer.set_was_done(done_from_[w] != kNotDone);
+  // Done after the last push received here. Another server may hold one push more
+  // (the worker died between its sends of one step): that step is then applied with
+  // it there and without it here, and the scheduler counts the step as trained.
+  if (done_from_[w] == kNotDone) done_from_[w] = std::max(next_step_, last_step_[w] + 1);
+  LOG(WARNING) << "server " << options_.server_index << ": "
+               << nodes_->Describe(nodes_->worker_ranks()[w]) << " is lost; epoch " << epoch_ + 1
+               << " goes on without it after step " << last_step_[w];
+  RETURN_IF_ERROR(TellScheduler(pb::WORKER_LOST_DONE, answer));
+  return ApplyReadySteps();
+}
+
+Status Server::HandleReopen(const net::Message& msg) {
+  pb::Reopen reopen;
+  RETURN_IF_ERROR(net::ParseBody(msg, 0, &reopen));
+  for (int w : reopen.workers()) {
+    if (w < 0 || w >= static_cast<int>(lost_.size()) || lost_[w]) {
+      return Status::Corruption("REOPEN for worker " + std::to_string(w) + ", not a live one");
+    }
+  }
+  reopens_.push_back(std::move(reopen));
+  return ApplyReadySteps();
+}
+
+Status Server::MaybeReopen() {
+  while (!reopens_.empty() && reopens_.front().epoch() == epoch_ && EpochComplete()) {
+    const pb::Reopen reopen = std::move(reopens_.front());
+    reopens_.erase(reopens_.begin());
+    if (next_step_ > reopen.step() + 1) {
+      return Status::Corruption("REOPEN after step " + std::to_string(reopen.step()) +
+                                " of epoch " + std::to_string(epoch_ + 1) + ", but step " +
+                                std::to_string(next_step_ - 1) + " was applied here");
+    }
+    next_step_ = reopen.step() + 1;
+    for (int w : reopen.workers()) done_from_[w] = kNotDone;
+    RETURN_IF_ERROR(TellScheduler(pb::REOPENED, reopen));
+  }
+  return Status::OK();
 }
 
 std::string Server::MissingWorkers(int64_t step) const {

@@ -17,6 +17,13 @@
 // worker's PUSH of that step carried. A SAVE_AT for a step already applied, or one
 // the epoch ends before, is answered CHECKPOINT_DONE with `skipped` set.
 //
+// A lost worker (the scheduler's WORKER_LOST, after its heartbeats stopped): it is done
+// from the step after the last one this server received from it, in this epoch and
+// every later one, and its later pushes are dropped. The answer (WORKER_LOST_DONE)
+// carries that step and the push's cursor, from which the scheduler hands the rest of
+// its data to the others. When every live worker is already out of data, REOPEN lets
+// the listed workers push again in this epoch once every step so far is applied.
+//
 // Threading: Run() owns every member; the server is single-threaded by design for
 // now (the slot-owning worker threads of DESIGN.md §5 are future work, see README).
 #pragma once
@@ -98,6 +105,12 @@ class Server {
   Status ServePull(const std::string& peer, const net::Message& msg);
   Status HandleSave(const std::string& peer, const net::Message& msg);
   Status HandleSaveAt(const net::Message& msg);
+  Status HandleWorkerLost(const net::Message& msg);
+  Status HandleReopen(const net::Message& msg);
+  // Applies the REOPEN received once the epoch's steps are all applied.
+  Status MaybeReopen();
+  // Sends a message to the scheduler's ROUTER.
+  Status TellScheduler(pb::MessageKind kind, const google::protobuf::Message& body);
   // Writes the checkpoint armed for `step` of the current epoch, if any (after
   // ApplyStep(step), before its pushes are dropped).
   Status MaybeCheckpoint(int64_t step);
@@ -134,6 +147,12 @@ class Server {
   int64_t global_step_ = 0;        // steps applied since the start (optimizer time)
   std::vector<int64_t> done_from_; // per worker index: first step it will not push
   std::vector<pb::WorkerCursor> done_cursor_;  // per worker index: its EPOCH_DONE push's
+  // Lost workers (for good), and per worker the last step received this epoch and
+  // that push's cursor.
+  std::vector<bool> lost_;
+  std::vector<int64_t> last_step_;
+  std::vector<pb::WorkerCursor> last_cursor_;
+  std::vector<pb::Reopen> reopens_;  // received, not yet applied
   std::map<std::pair<int, int64_t>, std::string> armed_;  // (epoch, step) -> dir
   std::map<int64_t, std::vector<Push>> pushes_;  // step -> per worker index
   std::deque<PendingPull> pending_pulls_;

@@ -118,6 +118,14 @@ Scheduler::Scheduler(SchedulerOptions options, net::Router* router,
   train_done_.assign(num_workers_, false);
   eval_done_.assign(num_workers_, false);
   told_job_done_.assign(num_workers_, false);
+  lost_.assign(num_workers_, false);
+  retrain_.assign(num_workers_, false);
+  eval_inflight_.assign(num_workers_, -1);
+  worker_peers_.assign(num_workers_, "");
+  said_bye_.assign(nodes_->size(), false);
+  reported_examples_.assign(num_workers_, 0);
+  reported_loss_.assign(num_workers_, 0.0);
+  reported_bad_lines_.assign(num_workers_, 0);
 }
 
 int Scheduler::WorkerIndex(int rank) const {
@@ -162,6 +170,7 @@ Status Scheduler::AwaitHellos() {
       seen[r] = true;
       peers[r] = peer;
       --missing;
+      if (WorkerIndex(r) >= 0) worker_peers_[WorkerIndex(r)] = peer;
     }
   }
   pb::Welcome welcome;
@@ -203,6 +212,16 @@ Status Scheduler::PlanData() {
 }
 
 Status Scheduler::Run() {
+  Status s = RunLoop();
+  if (!s.ok()) {
+    StopJob(s);
+    return s;
+  }
+  AwaitByes();
+  return Status::OK();
+}
+
+Status Scheduler::RunLoop() {
   job_start_s_ = NowSeconds();
   RETURN_IF_ERROR(AwaitHellos());
   RETURN_IF_ERROR(PlanData());
@@ -212,9 +231,7 @@ Status Scheduler::Run() {
     std::remove((options_.config.output().model_dir() + "/metrics.jsonl").c_str());
   }
   epoch_ = options_.start_epoch;
-  next_train_chunk_.resize(num_workers_);
-  for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
-  skip_batches_.assign(num_workers_, 0);
+  PlanStripes();
   worker_steps_.assign(num_workers_, options_.start_step);
   RETURN_IF_ERROR(ResumeCursors());
   steps_before_epoch_ = options_.start_global_step - options_.start_step;
@@ -222,7 +239,13 @@ Status Scheduler::Run() {
   epoch_start_s_ = last_progress_s_ = last_checkpoint_s_ = NowSeconds();
   RETURN_IF_ERROR(ArmStepCheckpoints(epoch_, options_.start_step));
   int64_t last_message_ms = NowMs();
-  while (!std::all_of(told_job_done_.begin(), told_job_done_.end(), [](bool b) { return b; })) {
+  auto job_done = [this] {
+    for (int w = 0; w < num_workers_; ++w) {
+      if (Live(w) && !told_job_done_[w]) return false;
+    }
+    return true;
+  };
+  while (!job_done()) {
     net::Message msg;
     std::string peer;
     ASSIGN_OR_RETURN(bool got, router_->Receive(&msg, &peer, kTickMs));
@@ -234,6 +257,7 @@ Status Scheduler::Run() {
                                       std::to_string(timeout_ms_) +
                                       " ms (cluster.timeout_ms); waiting for " + Outstanding());
     }
+    RETURN_IF_ERROR(CheckHeartbeats());
     MaybePrintProgress(/*force=*/false);
     RETURN_IF_ERROR(MaybeRequestTimedCheckpoint());
     WriteProgressFile();
@@ -250,7 +274,9 @@ std::string Scheduler::Outstanding() const {
     bool done = phase_ == Phase::kTrain ? train_done_[w]
                 : phase_ == Phase::kEval ? eval_done_[w]
                                          : told_job_done_[w];
-    if (!done) who += (who.empty() ? "" : ", ") + nodes_->Describe(nodes_->worker_ranks()[w]);
+    if (!done && Live(w)) {
+      who += (who.empty() ? "" : ", ") + nodes_->Describe(nodes_->worker_ranks()[w]);
+    }
   }
   return who.empty() ? "nobody" : who;
 }
@@ -263,23 +289,42 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
       if (w < 0) return Status::Corruption("CHUNK_REQUEST from non-worker rank " + std::to_string(rank));
       pb::ChunkRequest r;
       RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
-      AddProgress(r);
+      if (lost_[w]) {
+        // Declared lost, yet alive (frozen for longer than the heartbeat timeout): its
+        // data went to the others; it is told the job is done and exits.
+        pb::Chunk chunk;
+        chunk.set_status(pb::Chunk::JOB_DONE);
+        return ReplyChunk(peer, chunk);
+      }
+      AddProgress(w, r);
       if (r.epoch() == epoch_ && !r.validation()) {
         worker_steps_[w] = std::max(worker_steps_[w], r.step());
       }
+      if (r.validation()) eval_inflight_[w] = -1;  // its EVAL_RESULT came before
       return HandleChunkRequest(peer, w, r);
     }
     case pb::PROGRESS: {
       pb::ChunkRequest r;
       RETURN_IF_ERROR(net::ParseBody(msg, 0, &r));
-      AddProgress(r);
       int w = WorkerIndex(rank);
-      if (w >= 0 && r.epoch() == epoch_) worker_steps_[w] = std::max(worker_steps_[w], r.step());
+      if (w < 0 || lost_[w]) return Status::OK();
+      AddProgress(w, r);
+      if (r.epoch() == epoch_) worker_steps_[w] = std::max(worker_steps_[w], r.step());
       return Status::OK();
     }
+    case pb::WORKER_LOST_DONE:
+      return HandleWorkerLostDone(rank, msg);
+    case pb::REOPENED:
+      return HandleReopened(rank, msg);
+    case pb::BYE:
+      if (rank >= 0 && rank < nodes_->size()) said_bye_[rank] = true;
+      return Status::OK();
     case pb::CHECKPOINT_DONE:
       return HandleCheckpointDone(rank, msg);
     case pb::EVAL_RESULT: {
+      const int w = WorkerIndex(rank);
+      if (w < 0 || lost_[w]) return Status::OK();
+      eval_inflight_[w] = -1;
       std::vector<float> predictions, labels;
       RETURN_IF_ERROR(net::ReadArray(msg, 0, &predictions));
       RETURN_IF_ERROR(net::ReadArray(msg, 1, &labels));
@@ -289,8 +334,16 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
       eval_.Add(predictions, labels);
       return Status::OK();
     }
-    case pb::FATAL:
+    case pb::FATAL: {
+      const int w = WorkerIndex(rank);
+      if (w >= 0 && lost_[w]) {
+        // A worker declared lost that woke up and failed: its data is with the others.
+        LOG(WARNING) << nodes_->Describe(rank) << ", declared lost earlier, failed: "
+                     << msg.header.error();
+        return Status::OK();
+      }
       return Status::Aborted(nodes_->Describe(rank) + " failed: " + msg.header.error());
+    }
     default:
       return Status::Corruption("the scheduler got an unexpected " +
                                 pb::MessageKind_Name(msg.header.kind()) + " from " +
@@ -298,10 +351,15 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
   }
 }
 
-void Scheduler::AddProgress(const pb::ChunkRequest& r) {
+void Scheduler::AddProgress(int worker, const pb::ChunkRequest& r) {
   epoch_examples_ += r.examples();
   epoch_loss_sum_ += r.loss_sum();
   epoch_bad_lines_ += r.bad_lines();
+  if (r.epoch() == epoch_ && !r.validation()) {
+    reported_examples_[worker] += r.examples();
+    reported_loss_[worker] += r.loss_sum();
+    reported_bad_lines_[worker] += r.bad_lines();
+  }
 }
 
 Status Scheduler::HandleChunkRequest(const std::string& peer, int worker,
@@ -322,7 +380,14 @@ Status Scheduler::ReplyChunk(const std::string& peer, const pb::Chunk& chunk) {
   m.header.set_kind(pb::CHUNK);
   m.header.set_request_id(next_request_id_++);
   m.frames.push_back(net::FrameFromProto(chunk));
-  return router_->Send(peer, std::move(m));
+  Status sent = router_->Send(peer, std::move(m));
+  if (sent.code() == Status::Code::kUnavailable) {
+    // The worker is gone since it asked; its heartbeats will say so, and what it was
+    // given goes back to the others then.
+    LOG(WARNING) << "the answer to a chunk request was dropped: " << sent.ToString();
+    return Status::OK();
+  }
+  return sent;
 }
 
 StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
@@ -338,49 +403,105 @@ StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
     return true;
   }
   if (r.epoch() != epoch_) return false;
-  if (!r.validation()) {
-    if (phase_ != Phase::kTrain) return false;
-    size_t& next = next_train_chunk_[w];
-    if (next < train_chunks_.size()) {
-      const io::ChunkSpec& c = train_chunks_[next];
-      chunk.set_status(pb::Chunk::DATA);
-      chunk.set_path(c.path);
-      chunk.set_offset(c.offset);
-      chunk.set_length(c.length);
-      chunk.set_first_line(c.first_line);
-      chunk.set_chunk_id(static_cast<int64_t>(next));
-      chunk.set_skip_batches(skip_batches_[w]);
-      skip_batches_[w] = 0;
-      next += num_workers_;
-    } else {
-      chunk.set_status(pb::Chunk::EPOCH_DONE);
-      train_done_[w] = true;
-    }
-    RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
-    if (std::all_of(train_done_.begin(), train_done_.end(), [](bool b) { return b; })) {
-      phase_ = Phase::kEval;
-      train_end_s_ = NowSeconds();
-      RETURN_IF_ERROR(ReleaseHeld());
-    }
-    return true;
-  }
-  if (phase_ != Phase::kEval) return false;
-  if (next_validation_chunk_ < validation_chunks_.size()) {
-    const io::ChunkSpec& c = validation_chunks_[next_validation_chunk_++];
+  auto hand_out = [&](const Assignment& a) {
+    const io::ChunkSpec& c = train_chunks_[a.chunk_id];
     chunk.set_status(pb::Chunk::DATA);
     chunk.set_path(c.path);
     chunk.set_offset(c.offset);
     chunk.set_length(c.length);
     chunk.set_first_line(c.first_line);
+    chunk.set_chunk_id(a.chunk_id);
+    chunk.set_skip_batches(a.skip_batches);
+    current_[w] = a;
+  };
+  if (r.validation() && retrain_[w] && phase_ == Phase::kTrain) {
+    // Reopened: this worker trains a lost worker's data before any validation.
+    retrain_[w] = false;
+    if (!queues_[w].empty()) {
+      hand_out(queues_[w].front());
+      queues_[w].pop_front();
+      chunk.set_retrain(true);
+      chunk.set_resume_step(reopen_step_);
+      RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
+      return true;
+    }
+    train_done_[w] = true;
+    RETURN_IF_ERROR(MaybeEndTraining());
+    return phase_ == Phase::kEval ? TryServe(held) : false;
+  }
+  if (!r.validation()) {
+    if (phase_ != Phase::kTrain) return false;
+    if (!queues_[w].empty()) {
+      hand_out(queues_[w].front());
+      queues_[w].pop_front();
+    } else if (!pending_losses_.empty()) {
+      // A lost worker's data may come to this one: wait for the servers' answers,
+      // which do not depend on any worker.
+      return false;
+    } else {
+      chunk.set_status(pb::Chunk::EPOCH_DONE);
+      train_done_[w] = true;
+      current_[w] = Assignment();
+    }
+    RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
+    RETURN_IF_ERROR(MaybeEndTraining());
+    return true;
+  }
+  if (phase_ != Phase::kEval) return false;
+  size_t index = validation_chunks_.size();
+  if (!requeued_validation_.empty()) {
+    index = requeued_validation_.front();
+    requeued_validation_.pop_front();
+  } else if (next_validation_chunk_ < validation_chunks_.size()) {
+    index = next_validation_chunk_++;
+  }
+  if (index < validation_chunks_.size()) {
+    const io::ChunkSpec& c = validation_chunks_[index];
+    chunk.set_status(pb::Chunk::DATA);
+    chunk.set_path(c.path);
+    chunk.set_offset(c.offset);
+    chunk.set_length(c.length);
+    chunk.set_first_line(c.first_line);
+    eval_inflight_[w] = static_cast<int64_t>(index);
   } else {
     chunk.set_status(pb::Chunk::EPOCH_DONE);
     eval_done_[w] = true;
   }
   RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
-  if (std::all_of(eval_done_.begin(), eval_done_.end(), [](bool b) { return b; })) {
-    RETURN_IF_ERROR(FinishEpoch());
+  bool all_done = true;
+  for (int v = 0; v < num_workers_; ++v) all_done = all_done && (eval_done_[v] || !Live(v));
+  if (all_done) RETURN_IF_ERROR(FinishEpoch());
+  return true;
+}
+
+bool Scheduler::TrainingComplete() const {
+  if (!pending_losses_.empty() || !orphans_.empty() || reopen_pending_) return false;
+  for (int w = 0; w < num_workers_; ++w) {
+    if (Live(w) && (!train_done_[w] || retrain_[w])) return false;
   }
   return true;
+}
+
+Status Scheduler::MaybeEndTraining() {
+  if (phase_ != Phase::kTrain || !TrainingComplete()) return Status::OK();
+  phase_ = Phase::kEval;
+  train_end_s_ = NowSeconds();
+  return ReleaseHeld();
+}
+
+void Scheduler::PlanStripes() {
+  queues_.assign(num_workers_, {});
+  current_.assign(num_workers_, Assignment());
+  std::vector<int> live;
+  for (int w = 0; w < num_workers_; ++w) {
+    if (Live(w)) live.push_back(w);
+  }
+  size_t dealt = 0;
+  for (size_t i = 0; i < train_chunks_.size(); ++i) {
+    const int w = static_cast<int>(i % num_workers_);
+    const int to = Live(w) ? w : live[dealt++ % live.size()];
+    queues_[to].push_back({static_cast<int64_t>(i), 0});
+  }
 }
 
 Status Scheduler::ReleaseHeld() {
@@ -463,7 +584,10 @@ Status Scheduler::FinishEpoch() {
   epoch_bad_lines_ = 0;
   std::fill(train_done_.begin(), train_done_.end(), false);
   std::fill(eval_done_.begin(), eval_done_.end(), false);
-  for (int w = 0; w < num_workers_; ++w) next_train_chunk_[w] = w;
+  PlanStripes();
+  std::fill(reported_examples_.begin(), reported_examples_.end(), 0);
+  std::fill(reported_loss_.begin(), reported_loss_.end(), 0.0);
+  std::fill(reported_bad_lines_.begin(), reported_bad_lines_.end(), 0);
   steps_before_epoch_ += *std::max_element(worker_steps_.begin(), worker_steps_.end());
   std::fill(worker_steps_.begin(), worker_steps_.end(), 0);
   next_validation_chunk_ = 0;
@@ -553,7 +677,7 @@ Status Scheduler::ResumeCursors() {
   for (int w = 0; w < num_workers_; ++w) {
     const pb::WorkerCursor& c = options_.start_cursors[w];
     if (c.done()) {
-      next_train_chunk_[w] = train_chunks_.size();
+      queues_[w].clear();
     } else {
       if (c.chunk_id() < 0 || c.chunk_id() >= static_cast<int64_t>(train_chunks_.size()) ||
           c.chunk_id() % num_workers_ != w) {
@@ -563,12 +687,19 @@ Status Scheduler::ResumeCursors() {
             std::to_string(train_chunks_.size()) + " training chunks: were data.train or "
             "data.chunk_bytes changed?");
       }
-      next_train_chunk_[w] = c.chunk_id();
-      skip_batches_[w] = std::max<int64_t>(0, c.batches_done());
+      while (!queues_[w].empty() && queues_[w].front().chunk_id != c.chunk_id()) {
+        queues_[w].pop_front();
+      }
+      if (!queues_[w].empty()) {
+        queues_[w].front().skip_batches = std::max<int64_t>(0, c.batches_done());
+      }
     }
     epoch_examples_ += c.examples();
     epoch_loss_sum_ += c.loss_sum();
     epoch_bad_lines_ += c.bad_lines();
+    reported_examples_[w] = c.examples();
+    reported_loss_[w] = c.loss_sum();
+    reported_bad_lines_[w] = c.bad_lines();
   }
   return Status::OK();
 }
@@ -617,6 +748,8 @@ void Scheduler::ReportReplay() {
 }
 
 Status Scheduler::RequestCheckpoint(int epoch, int64_t step, bool timed) {
+  // After a lost worker the data cursors no longer follow the stripes a resume rebuilds.
+  if (workers_lost_ > 0) return Status::OK();
   const auto key = std::make_pair(epoch, step);
   if (pending_checkpoints_.count(key) || key <= last_written_) return Status::OK();
   PendingCheckpoint& p = pending_checkpoints_[key];
@@ -698,6 +831,9 @@ Status Scheduler::HandleCheckpointDone(int rank, const net::Message& msg) {
 
 Status Scheduler::FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* p) {
   const pb::CheckpointConfig& c = options_.config.checkpoint();
+  if (p->skipped.empty() && workers_lost_ > 0) {
+    p->skipped = "a worker was lost: the data cursors no longer follow the stripes";
+  }
   if (!p->skipped.empty()) {
     VLOG(1) << "checkpoint " << p->dir << " not taken: " << p->skipped;
     // Files some server wrote for it, unless a MANIFEST shows nobody did (a server
@@ -751,11 +887,12 @@ Status Scheduler::SaveModel() {
   const EpochMetrics& last = metrics_.back();
   std::snprintf(line, sizeof(line),
                 "Trained for %d epoch(s), %lld examples, in %.1f s on %d server(s) and %d "
-                "worker(s).\nValidation: %s (%lld "
+                "worker(s)%s.\nValidation: %s (%lld "
                 "examples).\nModel: %s (MANIFEST + %d shard file(s), %.1f MB); metrics: "
                 "%s/metrics.jsonl",
                 epoch_ - options_.start_epoch, static_cast<long long>(examples), total_s,
                 static_cast<int>(servers_.size()), num_workers_,
+                workers_lost_ > 0 ? (" (" + std::to_string(workers_lost_) + " lost)").c_str() : "",
                 last.validation_summary.c_str(),
                 static_cast<long long>(last.validation_examples), dir.c_str(),
                 static_cast<int>(servers_.size()), total_bytes / 1e6, dir.c_str());
@@ -771,6 +908,253 @@ Status Scheduler::ShutdownServers() {
     RETURN_IF_ERROR(server->Send(std::move(m)));
   }
   return Status::OK();
+}
+
+void Scheduler::StopJob(const Status& why) {
+  auto shutdown = [&] {
+    net::Message m;
+    m.header.set_kind(pb::SHUTDOWN);
+    m.header.set_sender(nodes_->scheduler_rank());
+    m.header.set_error(why.ToString());
+    return m;
+  };
+  // Best effort, with short deadlines: a rank that is gone must not hold the others.
+  for (auto& server : servers_) {
+    server->SetSendTimeout(200);
+    (void)server->Send(shutdown());
+  }
+  for (int w = 0; w < num_workers_; ++w) {
+    if (Live(w) && !worker_peers_[w].empty()) (void)router_->Send(worker_peers_[w], shutdown());
+  }
+}
+
+void Scheduler::AwaitByes() {
+  auto missing = [this] {
+    std::string who;
+    for (int r = 0; r < nodes_->size(); ++r) {
+      const int w = WorkerIndex(r);
+      if (r == nodes_->scheduler_rank() || said_bye_[r] || (w >= 0 && lost_[w])) continue;
+      who += (who.empty() ? "" : ", ") + nodes_->Describe(r);
+    }
+    return who;
+  };
+  const int64_t deadline = NowMs() + timeout_ms_;
+  while (!missing().empty() && NowMs() < deadline) {
+    net::Message msg;
+    std::string peer;
+    StatusOr<bool> got = router_->Receive(&msg, &peer, kTickMs);
+    if (!got.ok()) break;
+    const int r = msg.header.sender();
+    if (*got && msg.header.kind() == pb::BYE && r >= 0 && r < nodes_->size()) said_bye_[r] = true;
+    // A rank that exits without its BYE reaching us (killed at the very end).
+    if (options_.heartbeats != nullptr) {
+      const int timeout = options_.config.cluster().heartbeat_timeout_ms();
+      for (int q = 0; q < nodes_->size(); ++q) {
+        const int w = WorkerIndex(q);
+        if (q != nodes_->scheduler_rank() && !said_bye_[q] && !(w >= 0 && lost_[w]) &&
+            options_.heartbeats->SilentMs(q) > timeout) {
+          LOG(WARNING) << nodes_->Describe(q) << " exited without saying BYE";
+          said_bye_[q] = true;
+        }
+      }
+    }
+  }
+  if (!missing().empty()) {
+    LOG(WARNING) << "the scheduler waited " << timeout_ms_ << " ms (cluster.timeout_ms) for the "
+                 << "last BYE of " << missing() << "; exiting without it (the model is saved)";
+  }
+}
+
+Status Scheduler::CheckHeartbeats() {
+  if (options_.heartbeats == nullptr) return Status::OK();
+  const int timeout = options_.config.cluster().heartbeat_timeout_ms();
+  for (int r : nodes_->server_ranks()) {
+    const int64_t silent = options_.heartbeats->SilentMs(r);
+    if (silent > timeout) {
+      char why[160];
+      std::snprintf(why, sizeof(why), " sent no heartbeat for %.1f s (cluster.heartbeat_timeout_ms "
+                    "= %d): it is gone, and its shard of the model with it. Stopping the job; ",
+                    silent / 1e3, timeout);
+      return Status::Unavailable(nodes_->Describe(r) + why +
+                                 "launch/tessera-run --max-restarts N resumes it from the newest "
+                                 "checkpoint");
+    }
+  }
+  for (int w = 0; w < num_workers_; ++w) {
+    if (!Live(w) || told_job_done_[w]) continue;
+    const int64_t silent = options_.heartbeats->SilentMs(nodes_->worker_ranks()[w]);
+    if (silent > timeout) RETURN_IF_ERROR(DeclareLost(w, silent));
+  }
+  return Status::OK();
+}
+
+Status Scheduler::DeclareLost(int w, int64_t silent_ms) {
+  lost_[w] = true;
+  ++workers_lost_;
+  int live = 0;
+  for (int v = 0; v < num_workers_; ++v) live += Live(v) ? 1 : 0;
+  const std::string who = nodes_->Describe(nodes_->worker_ranks()[w]);
+  char line[256];
+  std::snprintf(line, sizeof(line), ": no heartbeat for %.1f s (cluster.heartbeat_timeout_ms = %d); "
+                "declared lost. Epoch %d goes on with %d worker(s)",
+                silent_ms / 1e3, options_.config.cluster().heartbeat_timeout_ms(), epoch_ + 1,
+                live);
+  *log_ << who << line
+        << (phase_ == Phase::kTrain ? "; its unfinished training data goes to them" : "")
+        << (workers_lost_ == 1 ? "; no more checkpoints inside an epoch in this job" : "")
+        << std::endl;
+  if (live == 0) return Status::Unavailable("every worker is lost; the last: " + who);
+  // Its requests that wait, and the validation chunk it was scoring.
+  held_.erase(std::remove_if(held_.begin(), held_.end(),
+                             [w](const HeldRequest& h) { return h.worker == w; }),
+              held_.end());
+  if (eval_inflight_[w] >= 0) {
+    requeued_validation_.push_back(static_cast<size_t>(eval_inflight_[w]));
+    eval_inflight_[w] = -1;
+  }
+  retrain_[w] = false;
+  pending_losses_[w] = PendingLoss();
+  for (auto& server : servers_) {
+    net::Message m;
+    m.header.set_kind(pb::WORKER_LOST);
+    m.header.set_sender(nodes_->scheduler_rank());
+    m.header.set_epoch(epoch_);
+    m.header.set_count(static_cast<uint64_t>(w));
+    RETURN_IF_ERROR(server->Send(std::move(m)));
+  }
+  if (phase_ == Phase::kEval) {
+    // Its training was complete. Validation may now be complete without it; when every
+    // live worker has already finished validating, the chunk it was scoring is lost.
+    pending_losses_.erase(w);
+    bool all_done = true;
+    for (int v = 0; v < num_workers_; ++v) all_done = all_done && (eval_done_[v] || !Live(v));
+    if (all_done) {
+      if (!requeued_validation_.empty()) {
+        *log_ << "validation of epoch " << epoch_ + 1 << " misses " << requeued_validation_.size()
+              << " chunk(s) the lost worker was scoring: every other worker had finished"
+              << std::endl;
+        requeued_validation_.clear();
+      }
+      return FinishEpoch();
+    }
+  }
+  return ReleaseHeld();
+}
+
+Status Scheduler::HandleWorkerLostDone(int rank, const net::Message& msg) {
+  pb::LostWorker answer;
+  RETURN_IF_ERROR(net::ParseBody(msg, 0, &answer));
+  auto it = pending_losses_.find(answer.worker());
+  if (it == pending_losses_.end()) return Status::OK();  // settled already (see DeclareLost)
+  PendingLoss& p = it->second;
+  if (p.replies == 0 || answer.last_step() > p.furthest.last_step()) p.furthest = answer;
+  VLOG(1) << nodes_->Describe(rank) << " last had step " << answer.last_step() << " of worker "
+          << answer.worker();
+  if (++p.replies < static_cast<int>(servers_.size())) return Status::OK();
+  const pb::LostWorker furthest = p.furthest;
+  pending_losses_.erase(it);
+  return FinishLoss(answer.worker(), furthest);
+}
+
+Status Scheduler::FinishLoss(int w, const pb::LostWorker& furthest) {
+  if (phase_ != Phase::kTrain || train_done_[w] || furthest.epoch() != epoch_) {
+    // It had trained all it was given this epoch, and reported it with its last request.
+    queues_[w].clear();
+    RETURN_IF_ERROR(MaybeEndTraining());
+    return ReleaseHeld();
+  }
+  // The servers' record of what it trained is the truth: its reports may have run
+  // ahead of its last push, or behind it.
+  const int64_t step = furthest.last_step();
+  const pb::WorkerCursor& cursor = furthest.cursor();
+  if (step > 0) {
+    epoch_examples_ += cursor.examples() - reported_examples_[w];
+    epoch_loss_sum_ += cursor.loss_sum() - reported_loss_[w];
+    epoch_bad_lines_ += cursor.bad_lines() - reported_bad_lines_[w];
+    worker_steps_[w] = std::max(worker_steps_[w], step);
+  }
+  std::deque<Assignment> left;
+  const Assignment& current = current_[w];
+  int64_t trained_in_current = 0;
+  if (current.chunk_id >= 0) {
+    const bool started = step > 0 && cursor.chunk_id() == current.chunk_id &&
+                         cursor.batches_done() >= current.skip_batches;
+    trained_in_current = started ? cursor.batches_done() - current.skip_batches : 0;
+    left.push_back({current.chunk_id, started ? cursor.batches_done() : current.skip_batches});
+  }
+  for (const Assignment& a : queues_[w]) left.push_back(a);
+  queues_[w].clear();
+  current_[w] = Assignment();
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "the servers last applied step %lld of the lost worker %d (%lld examples this "
+                "epoch); %zu chunk(s) of its data go to the others%s",
+                static_cast<long long>(step), w, static_cast<long long>(cursor.examples()),
+                left.size(),
+                trained_in_current > 0 ? ", the first after the batches it trained" : "");
+  *log_ << line << std::endl;
+  for (Assignment& a : left) orphans_.push_back(a);
+  return PlaceOrphans();
+}
+
+Status Scheduler::PlaceOrphans() {
+  if (orphans_.empty() || reopen_pending_ || !pending_losses_.empty()) {
+    RETURN_IF_ERROR(MaybeEndTraining());
+    return ReleaseHeld();
+  }
+  std::vector<int> training, live;
+  for (int w = 0; w < num_workers_; ++w) {
+    if (!Live(w)) continue;
+    live.push_back(w);
+    if (!train_done_[w]) training.push_back(w);
+  }
+  if (!training.empty()) {
+    for (size_t i = 0; !orphans_.empty(); ++i) {
+      queues_[training[i % training.size()]].push_back(orphans_.front());
+      orphans_.pop_front();
+    }
+    return ReleaseHeld();
+  }
+  // Every live worker is out of data: the epoch reopens on the servers once its steps
+  // so far are applied, after the furthest step any worker reached.
+  const size_t n = std::min(live.size(), orphans_.size());
+  pb::Reopen reopen;
+  reopen.set_epoch(epoch_);
+  reopen_step_ = *std::max_element(worker_steps_.begin(), worker_steps_.end());
+  reopen.set_step(reopen_step_);
+  for (size_t i = 0; i < n; ++i) reopen.add_workers(live[i]);
+  for (size_t i = 0; !orphans_.empty(); ++i) {
+    queues_[live[i % n]].push_back(orphans_.front());
+    orphans_.pop_front();
+  }
+  for (size_t i = 0; i < n; ++i) train_done_[live[i]] = false;
+  reopen_pending_ = true;
+  reopen_replies_ = 0;
+  *log_ << "every live worker had finished its data: epoch " << epoch_ + 1 << " reopens after "
+        << "step " << reopen_step_ << " for " << n << " worker(s)" << std::endl;
+  for (auto& server : servers_) {
+    net::Message m;
+    m.header.set_kind(pb::REOPEN);
+    m.header.set_sender(nodes_->scheduler_rank());
+    m.frames.push_back(net::FrameFromProto(reopen));
+    RETURN_IF_ERROR(server->Send(std::move(m)));
+  }
+  return Status::OK();
+}
+
+Status Scheduler::HandleReopened(int rank, const net::Message& msg) {
+  pb::Reopen reopen;
+  RETURN_IF_ERROR(net::ParseBody(msg, 0, &reopen));
+  if (!reopen_pending_) {
+    return Status::Corruption(nodes_->Describe(rank) + " answered a REOPEN nobody sent");
+  }
+  if (++reopen_replies_ < static_cast<int>(servers_.size())) return Status::OK();
+  reopen_pending_ = false;
+  for (int w : reopen.workers()) {
+    if (Live(w)) retrain_[w] = true;
+  }
+  RETURN_IF_ERROR(ReleaseHeld());
+  return PlaceOrphans();  // a loss while reopening left more data
 }
 
 }  // namespace tessera::scheduler

@@ -8,10 +8,24 @@
 // reproducible (a dynamic queue would let timing choose who reads what). Validation
 // chunks go to whoever asks first: the metrics do not depend on the order.
 //
+// Lost workers (DESIGN.md §7, "surviving failures"): every rank beats to the
+// scheduler's HeartbeatMonitor; a worker silent for cluster.heartbeat_timeout_ms is
+// declared lost. The servers are told (WORKER_LOST) and answer where its training
+// stands: the last step each received from it, with that push's data cursor. From the
+// most advanced cursor the scheduler takes the rest of its current chunk (skipping the
+// batches trained) and its chunks not yet handed out, and queues them on the live
+// workers still training; when every live worker is already out of data, it REOPENs
+// the epoch on the servers and hands the chunks out in answer to the workers'
+// validation requests. Its example count is corrected to the cursor, so every example
+// is trained once. Later epochs stripe over the live workers. Mid-epoch checkpoints
+// stop (their cursors assume every worker's stripe); end-of-epoch ones go on. A lost
+// server stops the job: its shard is gone, and a restart resumes from a checkpoint.
+//
 // Single-threaded: Run() owns all state. The sockets are borrowed.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -23,6 +37,7 @@
 #include "proto/files.pb.h"
 #include "model/metrics.h"
 #include "net/cluster.h"
+#include "net/heartbeat.h"
 #include "net/socket.h"
 #include "proto/config.pb.h"
 #include "proto/messages.pb.h"
@@ -44,6 +59,8 @@ struct SchedulerOptions {
   // Predictions are values (ratings, MSE loss): validation reports RMSE and MAE
   // rather than AUC, log loss and calibration.
   bool value_predictions = false;
+  // Liveness of the other ranks (may be null: no lost-rank detection).
+  const net::HeartbeatMonitor* heartbeats = nullptr;
 };
 
 
@@ -76,12 +93,23 @@ class Scheduler {
             std::ostream* out, std::ostream* log);
 
   // Runs the whole job. Returns when every worker has been told the job is done and
-  // every server to shut down.
+  // every server to shut down, and each live one said BYE. On an error, first tells
+  // every rank to stop (SHUTDOWN with the reason).
   Status Run();
 
   const std::vector<EpochMetrics>& metrics() const { return metrics_; }
 
  private:
+  // A training chunk to hand out, with the batches of it already trained.
+  struct Assignment {
+    int64_t chunk_id = -1;
+    int64_t skip_batches = 0;
+  };
+  // A lost worker whose servers have not all answered WORKER_LOST yet.
+  struct PendingLoss {
+    int replies = 0;
+    pb::LostWorker furthest;  // the answer with the latest step
+  };
   struct HeldRequest {
     std::string peer;
     int worker = 0;
@@ -99,7 +127,27 @@ class Scheduler {
     pb::ModelManifest manifest;
   };
 
+  Status RunLoop();
   Status AwaitHellos();
+  // Heartbeats: declares silent workers lost; a silent server is an error.
+  Status CheckHeartbeats();
+  Status DeclareLost(int worker, int64_t silent_ms);
+  Status HandleWorkerLostDone(int rank, const net::Message& msg);
+  // The servers all answered for `worker`: requeue its data, fix the counts.
+  Status FinishLoss(int worker, const pb::LostWorker& furthest);
+  // Gives orphaned chunks to live workers still training, or reopens the epoch.
+  Status PlaceOrphans();
+  Status HandleReopened(int rank, const net::Message& msg);
+  // Every live worker out of training data (and no lost one's data waiting).
+  bool TrainingComplete() const;
+  Status MaybeEndTraining();
+  bool Live(int worker) const { return !lost_[worker]; }
+  // The epoch's stripes, over the live workers (a lost one's stripe dealt round-robin).
+  void PlanStripes();
+  // SHUTDOWN with `why` to every server and live worker (best effort).
+  void StopJob(const Status& why);
+  // Waits for the BYE of every live rank (best effort: a deadline only warns).
+  void AwaitByes();
   Status PlanData();
   Status Dispatch(const std::string& peer, net::Message msg);
   Status HandleChunkRequest(const std::string& peer, int worker, const pb::ChunkRequest& r);
@@ -128,7 +176,7 @@ class Scheduler {
   void WriteProgressFile();
   void ReportReplay();
   Status ShutdownServers();
-  void AddProgress(const pb::ChunkRequest& r);
+  void AddProgress(int worker, const pb::ChunkRequest& r);
   void MaybePrintProgress(bool force);
   std::string Outstanding() const;
   int WorkerIndex(int rank) const;
@@ -150,13 +198,30 @@ class Scheduler {
 
   int epoch_ = 0;
   Phase phase_ = Phase::kTrain;
-  std::vector<size_t> next_train_chunk_;  // per worker, index into train_chunks_
+  std::vector<std::deque<Assignment>> queues_;  // per worker: training chunks to hand out
+  std::vector<Assignment> current_;  // per worker: the training chunk it reads now
   size_t next_validation_chunk_ = 0;
+  std::deque<size_t> requeued_validation_;  // a lost worker's validation chunks
+  std::vector<int64_t> eval_inflight_;      // per worker: validation chunk scored now, or -1
+  std::vector<std::string> worker_peers_;   // routing ids, for SHUTDOWN
+  // Lost workers.
+  std::vector<bool> lost_;
+  int workers_lost_ = 0;
+  std::map<int, PendingLoss> pending_losses_;
+  std::deque<Assignment> orphans_;  // data of lost workers with nobody to train it yet
+  bool reopen_pending_ = false;     // REOPEN sent, not yet answered by every server
+  int reopen_replies_ = 0;
+  int64_t reopen_step_ = 0;
+  std::vector<bool> retrain_;       // per worker: answer its validation request with data
+  std::vector<bool> said_bye_;      // per rank
   std::vector<bool> train_done_;
   std::vector<bool> eval_done_;
   std::vector<bool> told_job_done_;
   std::vector<HeldRequest> held_;
-  std::vector<int64_t> skip_batches_;  // per worker, for its first chunk after a resume
+  // Per worker, this epoch: progress reported (for correcting a lost worker's).
+  std::vector<int64_t> reported_examples_;
+  std::vector<double> reported_loss_;
+  std::vector<int64_t> reported_bad_lines_;
   std::vector<int64_t> worker_steps_;  // per worker, steps it reported this epoch
   std::map<std::pair<int, int64_t>, PendingCheckpoint> pending_checkpoints_;
   double last_checkpoint_s_ = 0.0;

@@ -30,6 +30,11 @@ Worker::Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
       sampler_(options_.negatives) {
   dense_params_.resize(model_->dense_size());
   last_report_s_ = NowSeconds();
+  if (!options_.trace_path.empty()) trace_ = std::fopen(options_.trace_path.c_str(), "a");
+}
+
+Worker::~Worker() {
+  if (trace_ != nullptr) std::fclose(trace_);
 }
 
 void Worker::ResumeAt(int64_t step, const pb::WorkerCursor& cursor) {
@@ -47,18 +52,31 @@ Status Worker::Run(int start_epoch) {
     }
     resumed_ = false;
     epoch_ = epoch;
-    while (true) {
-      ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));
-      if (chunk.status() == pb::Chunk::JOB_DONE) return Status::OK();
-      if (chunk.status() == pb::Chunk::EPOCH_DONE) break;
-      RETURN_IF_ERROR(TrainChunk(chunk, epoch));
-    }
-    cursor_.set_done(true);
-    RETURN_IF_ERROR(client_->PushEpochDone(epoch, step_ + 1, &cursor_));
-    while (true) {
-      ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/true));
-      if (chunk.status() != pb::Chunk::DATA) break;
-      RETURN_IF_ERROR(EvalChunk(chunk, epoch));
+    bool training = true;
+    while (training) {
+      while (true) {
+        ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));
+        if (chunk.status() == pb::Chunk::JOB_DONE) return Status::OK();
+        if (chunk.status() == pb::Chunk::EPOCH_DONE) break;
+        RETURN_IF_ERROR(TrainChunk(chunk, epoch));
+      }
+      cursor_.set_done(true);
+      RETURN_IF_ERROR(client_->PushEpochDone(epoch, step_ + 1, &cursor_));
+      training = false;
+      while (true) {
+        ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/true));
+        if (chunk.status() != pb::Chunk::DATA) break;
+        if (chunk.retrain()) {
+          // A lost worker's data, after every step so far (the servers reopened the
+          // epoch at resume_step); then back to asking for training chunks.
+          step_ = chunk.resume_step();
+          cursor_.set_done(false);
+          RETURN_IF_ERROR(TrainChunk(chunk, epoch));
+          training = true;
+          break;
+        }
+        RETURN_IF_ERROR(EvalChunk(chunk, epoch));
+      }
     }
   }
 }
@@ -184,6 +202,12 @@ Status Worker::TrainBatch(int epoch, int64_t examples) {
   cursor_.set_loss_sum(cursor_.loss_sum() + loss * static_cast<double>(examples));
   RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense,
                                 &cursor_));
+  if (trace_ != nullptr) {
+    std::fprintf(trace_, "%d %lld %lld %lld\n", epoch, static_cast<long long>(cursor_.chunk_id()),
+                 static_cast<long long>(cursor_.batches_done() - 1),
+                 static_cast<long long>(examples));
+    std::fflush(trace_);
+  }
   // Examples count data lines; the loss is the mean over the batch, negatives included.
   unreported_examples_ += examples;
   unreported_loss_ += loss * static_cast<double>(examples);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct WorkerOptions {
   // Implicit feedback: negatives added to every training batch (count 0: none).
   // Validation data is scored as it is.
   NegativeSamplingOptions negatives;
+  // Tests only: append "epoch chunk_id batch_index examples" for every batch pushed
+  // ("" : none), so that a test can check each example was trained once.
+  std::string trace_path;
 };
 
 // Makes a parser for the job's data format (one per reader).
@@ -41,6 +45,9 @@ class Worker {
  public:
   Worker(WorkerOptions options, model::Model* model, ps::PsClient* client,
          net::Dealer* scheduler, ParserFactory parser_factory);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
 
   // Trains from `start_epoch` (0, or the epochs a resumed checkpoint holds) until the
   // scheduler says the job is done.
@@ -92,6 +99,7 @@ class Worker {
   int64_t total_bad_lines_ = 0;
   std::string first_bad_line_;
   uint64_t next_request_id_ = 1;
+  std::FILE* trace_ = nullptr;
 };
 
 }  // namespace tessera::worker
