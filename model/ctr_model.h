@@ -106,6 +106,7 @@ class CtrModel final : public Model {
   // which then advances it. For tests: setting it before each call repeats a mask.
   uint64_t dropout_step() const { return dropout_step_; }
   void set_dropout_step(uint64_t step) { dropout_step_ = step; }
+  void SetDropoutStep(uint64_t step) override { dropout_step_ = step; }
 
  private:
   // CHECKs that the views fit this model (the caller built them: a bug otherwise).

@@ -104,6 +104,11 @@ class Model {
   // here) with the gradient of the batch's mean loss (spec.loss); returns that loss.
   virtual double TrainStep(const BatchView& batch, const ParamsView& params,
                            std::span<float> predictions, Gradients* grads) = 0;
+
+  // Keys the next TrainStep's dropout masks (ModelSpec::dropout) by `step` instead of
+  // the count of TrainStep calls so far: a trainer passes its global step so that a run
+  // resumed from a checkpoint draws the masks the uninterrupted run drew.
+  virtual void SetDropoutStep(uint64_t step) = 0;
 };
 
 // Builds the model `spec` describes, or says which field of the spec is wrong

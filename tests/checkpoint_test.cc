@@ -29,7 +29,8 @@ class CheckpointTest : public ::testing::Test {
     std::string path = dir_ + "/job.pbtxt";
     WriteFile(path, "data { train: \"" + *data_ + "/train.tsv\" validation: \"" + *data_ +
                         "/validation.tsv\" batch_size: 512 chunk_bytes: 1048576 }\n"
-                        "model { kind: DEEPFM embedding_dim: 8 mlp_hidden: [16] }\n"
+                        "model { kind: DEEPFM embedding_dim: 8 mlp_hidden: [16] " + model_extra_ +
+                        " }\n"
                         "training { epochs: 3 sparse_optimizer { learning_rate: 0.01 } }\n"
                         "cluster { dense_block_floats: 500 }\n"
                         "checkpoint { dir: \"" + dir_ + "/ckpt\" keep: " + std::to_string(keep_) + " " + checkpoint_extra_ +
@@ -52,6 +53,7 @@ class CheckpointTest : public ::testing::Test {
   std::string dir_;
   int keep_ = 5;
   std::string checkpoint_extra_;  // more checkpoint { } fields
+  std::string model_extra_;       // more model { } fields
 };
 
 std::string* CheckpointTest::data_ = nullptr;
@@ -179,6 +181,22 @@ TEST_F(CheckpointTest, KeepsOnlyTheNewestCheckpoints) {
                                config + " --model_dir " + dir_ + "/m");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(RunCommand("ls " + dir_ + "/ckpt").output, "epoch-0002\nepoch-0003\n");
+}
+
+// Dropout's masks follow the (epoch, step) a worker trains, not how many steps this
+// process ran: a resumed run draws the uninterrupted run's masks.
+TEST_F(CheckpointTest, ResumeWithDropoutFromInsideAnEpochIsBitForBit) {
+  keep_ = 20;
+  checkpoint_extra_ = "every_steps: 10";
+  model_extra_ = "dropout: 0.3";
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight --epochs 2");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  std::string expected = Checksums(dir_ + "/straight");
+  ASSERT_NE(expected.find("xxh64"), std::string::npos);
+  CommandResult resumed = Train(2, "--model_dir " + dir_ + "/resumed --epochs 2 --resume " + dir_ +
+                                       "/ckpt/epoch-0001-step-000000010");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), expected);
 }
 
 }  // namespace

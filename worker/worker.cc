@@ -196,6 +196,8 @@ Status Worker::TrainBatch(int epoch, int64_t examples) {
                                 dense_params_));
   predictions_.resize(batch_.size());
   model::ParamsView params{sparse_rows_, dense_params_};
+  // Dropout masks keyed by (epoch, step): what a resumed run reaches again.
+  model_->SetDropoutStep((static_cast<uint64_t>(epoch) << 40) | static_cast<uint64_t>(step_));
   double loss = model_->TrainStep(ViewOf(batch_), params, predictions_, &grads_);
   cursor_.set_batches_done(cursor_.batches_done() + 1);
   cursor_.set_examples(cursor_.examples() + examples);
