@@ -93,10 +93,15 @@ HeartbeatSender::~HeartbeatSender() {
 
 void HeartbeatSender::Loop() {
   int64_t last_answer = NowMs();
+  int64_t last_tick = last_answer;
   int64_t next_beat = 0;
   bool reported = false;
   while (!stop_.load()) {
     const int64_t now = NowMs();
+    // This loop wakes at least every 100 ms; a much longer gap means this process was
+    // frozen (SIGSTOP, swapped out): the silence is its own, not the scheduler's.
+    if (now - last_tick > std::max<int64_t>(1000, 3 * interval_ms_)) last_answer = now;
+    last_tick = now;
     if (now >= next_beat) {
       // A send that times out (the monitor unreachable) is one more beat unanswered.
       (void)dealer_->Send(Beat(rank_));

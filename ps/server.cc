@@ -85,6 +85,7 @@ Status Server::Handle(const std::string& peer, net::Message msg) {
       return HandleReopen(msg);
     case pb::SHUTDOWN:
       shutdown_ = true;
+      ranks_lost_ = static_cast<int>(msg.header.count());
       if (!msg.header.error().empty()) {
         return Status::Aborted("the scheduler stopped the job: " + msg.header.error());
       }

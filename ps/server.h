@@ -84,6 +84,8 @@ class Server {
   Status Run();
 
   const SparseTable& table() const { return table_; }
+  // Ranks the job lost, as the scheduler's SHUTDOWN said.
+  int ranks_lost() const { return ranks_lost_; }
 
  private:
   struct Push {
@@ -164,6 +166,7 @@ class Server {
   std::vector<float> merged_grads_;
   std::vector<float> merged_dense_;
   bool shutdown_ = false;
+  int ranks_lost_ = 0;
 };
 
 }  // namespace tessera::ps

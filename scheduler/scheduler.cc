@@ -294,6 +294,7 @@ Status Scheduler::Dispatch(const std::string& peer, net::Message msg) {
         // data went to the others; it is told the job is done and exits.
         pb::Chunk chunk;
         chunk.set_status(pb::Chunk::JOB_DONE);
+        chunk.set_ranks_lost(workers_lost_);
         return ReplyChunk(peer, chunk);
       }
       AddProgress(w, r);
@@ -398,6 +399,7 @@ StatusOr<bool> Scheduler::TryServe(const HeldRequest& held) {
   if (phase_ == Phase::kDone || r.epoch() >= epochs_) {
     if (phase_ != Phase::kDone) return false;
     chunk.set_status(pb::Chunk::JOB_DONE);
+    chunk.set_ranks_lost(workers_lost_);
     told_job_done_[w] = true;
     RETURN_IF_ERROR(ReplyChunk(held.peer, chunk));
     return true;
@@ -616,13 +618,7 @@ StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool w
   request.set_dir(dir);
   request.set_epoch(epoch_);
   request.set_with_state(with_state);
-  for (auto& server : servers_) {
-    net::Message m;
-    m.header.set_kind(pb::SAVE);
-    m.header.set_sender(nodes_->scheduler_rank());
-    m.frames.push_back(net::FrameFromProto(request));
-    RETURN_IF_ERROR(server->Send(std::move(m)));
-  }
+  RETURN_IF_ERROR(SendToServers(Header(pb::SAVE), &request));
   pb::ModelManifest manifest;
   manifest.set_format_version(1);
   *manifest.mutable_config() = options_.config;
@@ -760,14 +756,7 @@ Status Scheduler::RequestCheckpoint(int epoch, int64_t step, bool timed) {
   request.set_epoch(epoch);
   request.set_step(step);
   request.set_dir(p.dir);
-  for (auto& server : servers_) {
-    net::Message m;
-    m.header.set_kind(pb::SAVE_AT);
-    m.header.set_sender(nodes_->scheduler_rank());
-    m.frames.push_back(net::FrameFromProto(request));
-    RETURN_IF_ERROR(server->Send(std::move(m)));
-  }
-  return Status::OK();
+  return SendToServers(Header(pb::SAVE_AT), &request);
 }
 
 Status Scheduler::ArmStepCheckpoints(int epoch, int64_t after_step) {
@@ -901,10 +890,23 @@ Status Scheduler::SaveModel() {
 }
 
 Status Scheduler::ShutdownServers() {
+  pb::Header shutdown = Header(pb::SHUTDOWN);
+  shutdown.set_count(static_cast<uint64_t>(workers_lost_));
+  return SendToServers(shutdown, nullptr);
+}
+
+pb::Header Scheduler::Header(pb::MessageKind kind) const {
+  pb::Header h;
+  h.set_kind(kind);
+  h.set_sender(nodes_->scheduler_rank());
+  return h;
+}
+
+Status Scheduler::SendToServers(const pb::Header& header, const google::protobuf::Message* body) {
   for (auto& server : servers_) {
     net::Message m;
-    m.header.set_kind(pb::SHUTDOWN);
-    m.header.set_sender(nodes_->scheduler_rank());
+    m.header = header;
+    if (body != nullptr) m.frames.push_back(net::FrameFromProto(*body));
     RETURN_IF_ERROR(server->Send(std::move(m)));
   }
   return Status::OK();
@@ -913,8 +915,7 @@ Status Scheduler::ShutdownServers() {
 void Scheduler::StopJob(const Status& why) {
   auto shutdown = [&] {
     net::Message m;
-    m.header.set_kind(pb::SHUTDOWN);
-    m.header.set_sender(nodes_->scheduler_rank());
+    m.header = Header(pb::SHUTDOWN);
     m.header.set_error(why.ToString());
     return m;
   };
@@ -1014,14 +1015,10 @@ Status Scheduler::DeclareLost(int w, int64_t silent_ms) {
   }
   retrain_[w] = false;
   pending_losses_[w] = PendingLoss();
-  for (auto& server : servers_) {
-    net::Message m;
-    m.header.set_kind(pb::WORKER_LOST);
-    m.header.set_sender(nodes_->scheduler_rank());
-    m.header.set_epoch(epoch_);
-    m.header.set_count(static_cast<uint64_t>(w));
-    RETURN_IF_ERROR(server->Send(std::move(m)));
-  }
+  pb::Header lost = Header(pb::WORKER_LOST);
+  lost.set_epoch(epoch_);
+  lost.set_count(static_cast<uint64_t>(w));
+  RETURN_IF_ERROR(SendToServers(lost, nullptr));
   if (phase_ == Phase::kEval) {
     // Its training was complete. Validation may now be complete without it; when every
     // live worker has already finished validating, the chunk it was scoring is lost.
@@ -1132,14 +1129,7 @@ Status Scheduler::PlaceOrphans() {
   reopen_replies_ = 0;
   *log_ << "every live worker had finished its data: epoch " << epoch_ + 1 << " reopens after "
         << "step " << reopen_step_ << " for " << n << " worker(s)" << std::endl;
-  for (auto& server : servers_) {
-    net::Message m;
-    m.header.set_kind(pb::REOPEN);
-    m.header.set_sender(nodes_->scheduler_rank());
-    m.frames.push_back(net::FrameFromProto(reopen));
-    RETURN_IF_ERROR(server->Send(std::move(m)));
-  }
-  return Status::OK();
+  return SendToServers(Header(pb::REOPEN), &reopen);
 }
 
 Status Scheduler::HandleReopened(int rank, const net::Message& msg) {

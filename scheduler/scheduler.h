@@ -98,6 +98,8 @@ class Scheduler {
   Status Run();
 
   const std::vector<EpochMetrics>& metrics() const { return metrics_; }
+  // Workers lost during the job (their ranks are dead or were declared so).
+  int workers_lost() const { return workers_lost_; }
 
  private:
   // A training chunk to hand out, with the batches of it already trained.
@@ -176,6 +178,10 @@ class Scheduler {
   void WriteProgressFile();
   void ReportReplay();
   Status ShutdownServers();
+  // A header of `kind` from the scheduler.
+  pb::Header Header(pb::MessageKind kind) const;
+  // Sends every server `header` and `body` (null: none) as its one frame.
+  Status SendToServers(const pb::Header& header, const google::protobuf::Message* body);
   void AddProgress(int worker, const pb::ChunkRequest& r);
   void MaybePrintProgress(bool force);
   std::string Outstanding() const;

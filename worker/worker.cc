@@ -56,7 +56,10 @@ Status Worker::Run(int start_epoch) {
     while (training) {
       while (true) {
         ASSIGN_OR_RETURN(pb::Chunk chunk, RequestChunk(epoch, /*validation=*/false));
-        if (chunk.status() == pb::Chunk::JOB_DONE) return Status::OK();
+        if (chunk.status() == pb::Chunk::JOB_DONE) {
+          ranks_lost_ = chunk.ranks_lost();
+          return Status::OK();
+        }
         if (chunk.status() == pb::Chunk::EPOCH_DONE) break;
         RETURN_IF_ERROR(TrainChunk(chunk, epoch));
       }

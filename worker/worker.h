@@ -58,6 +58,9 @@ class Worker {
   // scheduler gives the cursor's chunk again with the trained batches to skip).
   void ResumeAt(int64_t step, const pb::WorkerCursor& cursor);
 
+  // Ranks the job lost, as the scheduler's JOB_DONE said.
+  int ranks_lost() const { return ranks_lost_; }
+
  private:
   StatusOr<pb::Chunk> RequestChunk(int epoch, bool validation);
   Status TrainChunk(const pb::Chunk& chunk, int epoch);
@@ -100,6 +103,7 @@ class Worker {
   std::string first_bad_line_;
   uint64_t next_request_id_ = 1;
   std::FILE* trace_ = nullptr;
+  int ranks_lost_ = 0;
 };
 
 }  // namespace tessera::worker
