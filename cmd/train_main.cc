@@ -249,9 +249,12 @@ Status ReportBeforeAndAfter(const pb::JobConfig& config) {
 }
 
 Status RunScheduler(const RankContext& c, const model::Model& model) {
+  // A send to a connected server never waits (unbounded queues); one waits only for a
+  // server that is gone, which the heartbeats declare after heartbeat_timeout_ms.
   std::vector<std::unique_ptr<net::Dealer>> servers;
   for (int r : c.nodes->server_ranks()) {
-    ASSIGN_OR_RETURN(auto d, ConnectTo(c.zmq, *c.nodes, c.rank, r, c.config.cluster().timeout_ms()));
+    ASSIGN_OR_RETURN(auto d, ConnectTo(c.zmq, *c.nodes, c.rank, r,
+                                       c.config.cluster().heartbeat_timeout_ms()));
     servers.push_back(std::move(d));
   }
   scheduler::SchedulerOptions options;

@@ -903,13 +903,31 @@ pb::Header Scheduler::Header(pb::MessageKind kind) const {
 }
 
 Status Scheduler::SendToServers(const pb::Header& header, const google::protobuf::Message* body) {
-  for (auto& server : servers_) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
     net::Message m;
     m.header = header;
     if (body != nullptr) m.frames.push_back(net::FrameFromProto(*body));
-    RETURN_IF_ERROR(server->Send(std::move(m)));
+    Status sent = servers_[i]->Send(std::move(m));
+    if (!sent.ok()) {
+      // Most likely the server is gone: say so when its heartbeats agree.
+      const int rank = nodes_->server_ranks()[i];
+      const int64_t silent = options_.heartbeats ? options_.heartbeats->SilentMs(rank) : 0;
+      return silent > options_.config.cluster().heartbeat_interval_ms() * 2
+                 ? ServerGone(rank, silent)
+                 : sent;
+    }
   }
   return Status::OK();
+}
+
+Status Scheduler::ServerGone(int rank, int64_t silent_ms) const {
+  char why[200];
+  std::snprintf(why, sizeof(why), " sent no heartbeat for %.1f s (cluster.heartbeat_timeout_ms = "
+                "%d): it is gone, and its shard of the model with it. Stopping the job; ",
+                silent_ms / 1e3, options_.config.cluster().heartbeat_timeout_ms());
+  return Status::Unavailable(nodes_->Describe(rank) + why +
+                             "launch/tessera-run --max-restarts N resumes it from the newest "
+                             "checkpoint");
 }
 
 void Scheduler::StopJob(const Status& why) {
@@ -971,15 +989,7 @@ Status Scheduler::CheckHeartbeats() {
   const int timeout = options_.config.cluster().heartbeat_timeout_ms();
   for (int r : nodes_->server_ranks()) {
     const int64_t silent = options_.heartbeats->SilentMs(r);
-    if (silent > timeout) {
-      char why[160];
-      std::snprintf(why, sizeof(why), " sent no heartbeat for %.1f s (cluster.heartbeat_timeout_ms "
-                    "= %d): it is gone, and its shard of the model with it. Stopping the job; ",
-                    silent / 1e3, timeout);
-      return Status::Unavailable(nodes_->Describe(r) + why +
-                                 "launch/tessera-run --max-restarts N resumes it from the newest "
-                                 "checkpoint");
-    }
+    if (silent > timeout) return ServerGone(r, silent);
   }
   for (int w = 0; w < num_workers_; ++w) {
     if (!Live(w) || told_job_done_[w]) continue;

@@ -133,6 +133,8 @@ class Scheduler {
   Status AwaitHellos();
   // Heartbeats: declares silent workers lost; a silent server is an error.
   Status CheckHeartbeats();
+  // The error that stops the job when server `rank` has been silent for `silent_ms`.
+  Status ServerGone(int rank, int64_t silent_ms) const;
   Status DeclareLost(int worker, int64_t silent_ms);
   Status HandleWorkerLostDone(int rank, const net::Message& msg);
   // The servers all answered for `worker`: requeue its data, fix the counts.
