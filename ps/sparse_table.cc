@@ -242,7 +242,8 @@ size_t SparseTable::MemoryBytes() const {
   size_t page_bytes = PageFloats() * sizeof(float);
   // Pages cut, not whole slabs: a slab's uncut pages are never touched.
   return capacity_ * sizeof(Slot) + pages_.size() * page_bytes +
-         pages_.capacity() * sizeof(pages_[0]) + slabs_.capacity() * sizeof(slabs_[0]) + options_.init.capacity() * sizeof(ColumnInit) +
+         pages_.capacity() * sizeof(pages_[0]) + slabs_.capacity() * sizeof(slabs_[0]) +
+         options_.init.capacity() * sizeof(ColumnInit) +
          rows_.capacity() * sizeof(uint32_t);
 }
 
