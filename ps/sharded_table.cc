@@ -43,21 +43,22 @@ void ShardedTable::Scatter(const Shard& shard, std::span<float> out) const {
 }
 
 void ShardedTable::Pull(std::span<const uint64_t> keys, std::span<float> out) {
-  CHECK_EQ(out.size(), keys.size() * dim_);
-  if (shards_.size() == 1) return shards_[0]->table.Pull(keys, out);
-  threads_.RunShards(shards(), [&](int t) {
-    Gather(t, keys);
-    shards_[t]->table.Pull(shards_[t]->keys, shards_[t]->rows);
-    Scatter(*shards_[t], out);
-  });
+  ReadRows(keys, out, /*insert=*/true);
 }
 
 void ShardedTable::Peek(std::span<const uint64_t> keys, std::span<float> out) {
+  ReadRows(keys, out, /*insert=*/false);
+}
+
+void ShardedTable::ReadRows(std::span<const uint64_t> keys, std::span<float> out, bool insert) {
   CHECK_EQ(out.size(), keys.size() * dim_);
-  if (shards_.size() == 1) return shards_[0]->table.Peek(keys, out);
+  auto read = [insert](SparseTable& table, std::span<const uint64_t> k, std::span<float> o) {
+    insert ? table.Pull(k, o) : table.Peek(k, o);
+  };
+  if (shards_.size() == 1) return read(shards_[0]->table, keys, out);
   threads_.RunShards(shards(), [&](int t) {
     Gather(t, keys);
-    shards_[t]->table.Peek(shards_[t]->keys, shards_[t]->rows);
+    read(shards_[t]->table, shards_[t]->keys, shards_[t]->rows);
     Scatter(*shards_[t], out);
   });
 }

@@ -80,6 +80,8 @@ class ShardedTable {
   };
 
   int ShardOf(uint64_t key) const;
+  // Pull (insert) or Peek.
+  void ReadRows(std::span<const uint64_t> keys, std::span<float> out, bool insert);
   // Fills shard's keys and positions with the keys of `keys` it owns.
   void Gather(int shard, std::span<const uint64_t> keys);
   // Copies shard's rows to their positions in out.
