@@ -10,8 +10,11 @@
 // ps::Server does per request (copy the frames out, look up or update the table,
 // reply with a zero-copy frame) and acknowledges pushes. --role=real measures the
 // production pair, ps::PsClient and ps::Server, in the worker's pull-then-push steps.
+// Both servers work their tables with --server_threads slot-owning threads (default 1,
+// cluster.server_threads' default) through ps::ShardedTable, as ps::Server does.
 //
-//   kv_bench [--seconds=S] [--filter=SUB]  server child + client, every case (or those
+//   kv_bench [--seconds=S] [--filter=SUB] [--server_threads=N]
+//                                          server child + client, every case (or those
 //                                          whose name contains SUB)
 //   kv_bench --role=server                 serve; prints the endpoint on stdout
 //   kv_bench --role=client --server=EP     drive a server started by hand
@@ -42,7 +45,7 @@
 #include "net/message.h"
 #include "net/socket.h"
 #include "ps/dense_store.h"
-#include "ps/sparse_table.h"
+#include "ps/sharded_table.h"
 
 namespace tessera::bench {
 namespace {
@@ -56,13 +59,14 @@ constexpr int kDenseBlockFloats = 1 << 18;  // 1 MiB blocks
 constexpr int kDenseBlocks = 8;             // 8 MiB in all
 // Sparse tables by header.table: table 0 has 16 floats a row, table 1 has 64.
 constexpr int kTableDims[] = {16, 64};
+constexpr int kSlotBits = 14;  // cluster.slot_bits' default
 
 // ---------------------------------------------------------------------------------
 // The server: one ROUTER, two Adam sparse tables, one Adam dense store.
 
 class KvServer {
  public:
-  explicit KvServer(net::Router* router)
+  KvServer(net::Router* router, int threads)
       : router_(router),
         dense_(int64_t{kDenseBlockFloats} * kDenseBlocks, kDenseBlockFloats, AllBlocks(),
                std::vector<float>(size_t{kDenseBlockFloats} * kDenseBlocks, 0.0f),
@@ -72,7 +76,7 @@ class KvServer {
       options.table_id = static_cast<uint32_t>(tables_.size());
       options.dim = dim;
       options.init = {{0, dim, ps::ColumnInit::Kind::kNormal, 0.01f}};
-      tables_.push_back(std::make_unique<ps::SparseTable>(options));
+      tables_.push_back(std::make_unique<ps::ShardedTable>(options, threads, kSlotBits, 1));
       steps_.push_back(0);
     }
   }
@@ -128,16 +132,16 @@ class KvServer {
     }
   }
 
-  StatusOr<ps::SparseTable*> Table(const net::Message& msg) {
+  StatusOr<ps::ShardedTable*> Table(const net::Message& msg) {
     int t = msg.header.table();
-    if (t == net::kDenseTable) return static_cast<ps::SparseTable*>(nullptr);
+    if (t == net::kDenseTable) return static_cast<ps::ShardedTable*>(nullptr);
     if (t < 0 || t >= static_cast<int>(tables_.size())) {
       return Status::Corruption("no table " + std::to_string(t));
     }
     return tables_[t].get();
   }
 
-  Status DenseFloats(const std::vector<uint64_t>& block_ids, size_t* floats) const {
+  Status DenseFloats(std::span<const uint64_t> block_ids, size_t* floats) const {
     *floats = 0;
     for (uint64_t b : block_ids) {
       if (!dense_.Owns(b)) return Status::Corruption("no dense block " + std::to_string(b));
@@ -146,46 +150,47 @@ class KvServer {
     return Status::OK();
   }
 
-  // As ps::Server::ServePull: frames [keys, block ids] -> [values, dense values].
+  // As ps::Server::ServePull: frames [keys, block ids] -> [values, dense values],
+  // read in place and written straight into the reply's frames.
   Status Pull(const std::string& peer, const net::Message& msg) {
-    ASSIGN_OR_RETURN(ps::SparseTable * table, Table(msg));
-    std::vector<uint64_t> keys, block_ids;
-    RETURN_IF_ERROR(net::ReadArray(msg, 0, &keys));
-    RETURN_IF_ERROR(net::ReadArray(msg, 1, &block_ids));
-    std::vector<float> values;
-    if (table != nullptr) {
-      values.resize(keys.size() * table->dim());
-      table->Pull(keys, values);
-    }
+    ASSIGN_OR_RETURN(ps::ShardedTable * table, Table(msg));
+    std::vector<uint64_t> keys_copy, block_ids_copy;
+    ASSIGN_OR_RETURN(std::span<const uint64_t> keys, net::ViewArray(msg, 0, &keys_copy));
+    ASSIGN_OR_RETURN(std::span<const uint64_t> block_ids, net::ViewArray(msg, 1, &block_ids_copy));
+    const size_t floats = table != nullptr ? keys.size() * table->dim() : 0;
+    zmq::message_t values = net::UninitializedFrame<float>(floats);
+    if (table != nullptr) table->Pull(keys, std::span(static_cast<float*>(values.data()), floats));
     size_t dense_floats = 0;
     RETURN_IF_ERROR(DenseFloats(block_ids, &dense_floats));
-    std::vector<float> dense(dense_floats);
-    RETURN_IF_ERROR(dense_.Pull(block_ids, dense));
+    zmq::message_t dense = net::UninitializedFrame<float>(dense_floats);
+    RETURN_IF_ERROR(
+        dense_.Pull(block_ids, std::span(static_cast<float*>(dense.data()), dense_floats)));
     net::Message reply;
     reply.header.set_kind(pb::PULL_REPLY);
     reply.header.set_request_id(msg.header.request_id());
     reply.header.set_count(keys.size());
-    reply.frames.push_back(net::FrameFromVector(std::move(values)));
-    reply.frames.push_back(net::FrameFromVector(std::move(dense)));
+    reply.frames.push_back(std::move(values));
+    reply.frames.push_back(std::move(dense));
     return router_->Send(peer, std::move(reply));
   }
 
   // As ps::Server::HandlePush + ApplyStep for one worker: frames [keys, grads, block
   // ids, dense grads], applied at once.
   Status Push(const net::Message& msg) {
-    ASSIGN_OR_RETURN(ps::SparseTable * table, Table(msg));
-    std::vector<uint64_t> keys, block_ids;
-    std::vector<float> grads, dense_grads;
-    RETURN_IF_ERROR(net::ReadArray(msg, 0, &keys));
-    RETURN_IF_ERROR(net::ReadArray(msg, 1, &grads));
-    RETURN_IF_ERROR(net::ReadArray(msg, 2, &block_ids));
-    RETURN_IF_ERROR(net::ReadArray(msg, 3, &dense_grads));
+    ASSIGN_OR_RETURN(ps::ShardedTable * table, Table(msg));
+    std::vector<uint64_t> keys_copy, block_ids_copy;
+    std::vector<float> grads_copy, dense_grads_copy;
+    ASSIGN_OR_RETURN(std::span<const uint64_t> keys, net::ViewArray(msg, 0, &keys_copy));
+    ASSIGN_OR_RETURN(std::span<const float> grads, net::ViewArray(msg, 1, &grads_copy));
+    ASSIGN_OR_RETURN(std::span<const uint64_t> block_ids, net::ViewArray(msg, 2, &block_ids_copy));
+    ASSIGN_OR_RETURN(std::span<const float> dense_grads, net::ViewArray(msg, 3, &dense_grads_copy));
     if (table != nullptr && !keys.empty()) {
       if (grads.size() != keys.size() * table->dim()) {
         return Status::Corruption("PUSH with " + std::to_string(keys.size()) + " keys but " +
                                   std::to_string(grads.size()) + " values");
       }
-      table->ApplyGradients(keys, grads, ++steps_[msg.header.table()]);
+      const ps::SparseGradient gradient{keys, grads};
+      table->ApplySum(std::span(&gradient, 1), 1.0f, ++steps_[msg.header.table()]);
     }
     if (!block_ids.empty()) {
       RETURN_IF_ERROR(dense_.ApplyGradients(block_ids, dense_grads, ++dense_step_));
@@ -194,7 +199,7 @@ class KvServer {
   }
 
   net::Router* router_;
-  std::vector<std::unique_ptr<ps::SparseTable>> tables_;
+  std::vector<std::unique_ptr<ps::ShardedTable>> tables_;
   std::vector<int64_t> steps_;
   ps::DenseStore dense_;
   int64_t dense_step_ = 0;
@@ -440,15 +445,16 @@ Status RunClient(const std::string& endpoint, double seconds, const std::string&
   return client.Shutdown();
 }
 
-// Binds, reports the endpoint on `endpoint_fd`, serves until SHUTDOWN.
-Status RunServer(int endpoint_fd) {
+// Binds, reports the endpoint on `endpoint_fd`, serves until SHUTDOWN with `threads`
+// slot-owning threads.
+Status RunServer(int endpoint_fd, int threads) {
   zmq::context_t context(1);
   ASSIGN_OR_RETURN(auto router, net::Router::Bind(&context, "127.0.0.1", kSendTimeoutMs));
   std::string line = router->endpoint() + "\n";
   if (write(endpoint_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     return Status::IOError("cannot report the endpoint");
   }
-  KvServer server(router.get());
+  KvServer server(router.get(), threads);
   return server.Run();
 }
 
@@ -469,22 +475,25 @@ Status Main(int argc, char** argv) {
   const std::string role = Flag(argc, argv, "role", "both");
   const double seconds = std::atof(Flag(argc, argv, "seconds", "1.0").c_str());
   const std::string filter = Flag(argc, argv, "filter", "");
+  const int threads = std::atoi(Flag(argc, argv, "server_threads", "1").c_str());
   if (seconds <= 0) return Status::InvalidArgument("--seconds must be positive");
+  if (threads < 1) return Status::InvalidArgument("--server_threads must be at least 1");
   if (role == "server") {
-    return RunServer(STDOUT_FILENO);
+    return RunServer(STDOUT_FILENO, threads);
   }
   if (role == "client") {
     std::string endpoint = Flag(argc, argv, "server", "");
     if (endpoint.empty()) return Status::InvalidArgument("--role=client needs --server=EP");
     return RunClient(endpoint, seconds, filter);
   }
-  if (role == "real") return RunRealCases(seconds, filter);
+  if (role == "real") return RunRealCases(seconds, filter, threads);
   if (role != "both" && role != "raw") {
     return Status::InvalidArgument("--role is server, client, both, raw or real, not " + role);
   }
   pid_t child = 0;
+  auto serve = [threads](int fd) { return RunServer(fd, threads); };
   ASSIGN_OR_RETURN(std::string endpoint,
-                   ForkPeer(role == "raw" ? &RunRawReceiver : &RunServer, &child));
+                   role == "raw" ? ForkPeer(&RunRawReceiver, &child) : ForkPeer(serve, &child));
   Status run =
       role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds, filter);
   if (!run.ok()) {

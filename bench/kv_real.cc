@@ -57,8 +57,9 @@ StatusOr<net::NodeTable> Nodes() {
   return net::NodeTable::Build(std::move(nodes));
 }
 
-ps::ServerOptions ServerOptionsFor(const RealCase& c) {
+ps::ServerOptions ServerOptionsFor(const RealCase& c, int threads) {
   ps::ServerOptions options;
+  options.threads = threads;
   options.sparse.dim = c.dim;
   options.sparse.init = {{0, c.dim, ps::ColumnInit::Kind::kNormal, 0.01f}};
   options.dense_size = c.dense_floats;
@@ -69,7 +70,7 @@ ps::ServerOptions ServerOptionsFor(const RealCase& c) {
 }
 
 // The child: a real ps::Server until SHUTDOWN.
-Status Serve(const RealCase& c, int endpoint_fd) {
+Status Serve(const RealCase& c, int threads, int endpoint_fd) {
   zmq::context_t context(1);
   ASSIGN_OR_RETURN(auto router, net::Router::Bind(&context, "127.0.0.1", kSendTimeoutMs));
   std::string line = router->endpoint() + "\n";
@@ -77,7 +78,7 @@ Status Serve(const RealCase& c, int endpoint_fd) {
     return Status::IOError("cannot report the endpoint");
   }
   ASSIGN_OR_RETURN(net::NodeTable nodes, Nodes());
-  ps::Server server(ServerOptionsFor(c), router.get(), &nodes);
+  ps::Server server(ServerOptionsFor(c, threads), router.get(), &nodes);
   return server.Run();
 }
 
@@ -143,9 +144,10 @@ Status Measure(const RealCase& c, RealWorker* worker, double seconds) {
   return Status::OK();
 }
 
-Status RunCase(const RealCase& c, double seconds) {
+Status RunCase(const RealCase& c, double seconds, int threads) {
   pid_t child = 0;
-  ASSIGN_OR_RETURN(std::string endpoint, ForkPeer([&c](int fd) { return Serve(c, fd); }, &child));
+  ASSIGN_OR_RETURN(std::string endpoint,
+                   ForkPeer([&c, threads](int fd) { return Serve(c, threads, fd); }, &child));
   // The sockets close (lingering until SHUTDOWN is sent) before the server is reaped.
   Status run = [&]() -> Status {
     zmq::context_t context(1);
@@ -177,10 +179,10 @@ Status RunCase(const RealCase& c, double seconds) {
 
 }  // namespace
 
-Status RunRealCases(double seconds, const std::string& filter) {
+Status RunRealCases(double seconds, const std::string& filter, int server_threads) {
   for (const RealCase& c : RealCases()) {
     if (c.name.find(filter) == std::string::npos) continue;
-    RETURN_IF_ERROR(RunCase(c, seconds));
+    RETURN_IF_ERROR(RunCase(c, seconds, server_threads));
   }
   return Status::OK();
 }

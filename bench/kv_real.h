@@ -13,7 +13,8 @@
 namespace tessera::bench {
 
 // Runs every real case whose name contains `filter`, about `seconds` each, printing a
-// RESULT line per case (the format of kv_bench.cc).
-Status RunRealCases(double seconds, const std::string& filter);
+// RESULT line per case (the format of kv_bench.cc); the server runs `server_threads`
+// slot-owning threads (ServerOptions::threads).
+Status RunRealCases(double seconds, const std::string& filter, int server_threads);
 
 }  // namespace tessera::bench

@@ -1,12 +1,16 @@
 // SparseTable at the size: 1M rows of dim 16 with Adam state (192 payload
 // bytes a row). Requests are 4096 distinct random keys, as a worker's batch sends.
+// BM_ShardedTable*/N: the same requests on the server's ShardedTable cut over N
+// slot-owning threads (the calling thread included).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "common/hash.h"
+#include "ps/sharded_table.h"
 #include "ps/sparse_table.h"
 
 namespace tessera::bench {
@@ -95,6 +99,52 @@ void BM_SparseTableApplyGradientsHit(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * kKeysPerRequest * kDim * sizeof(float));
 }
 BENCHMARK(BM_SparseTableApplyGradientsHit);
+
+// A 1M-row ShardedTable per thread count (built on first use), holding the rows of
+// Shared()'s keys.
+ps::ShardedTable& SharedSharded(int threads) {
+  static std::map<int, std::unique_ptr<ps::ShardedTable>>* tables =
+      new std::map<int, std::unique_ptr<ps::ShardedTable>>();
+  auto& table = (*tables)[threads];
+  if (table == nullptr) {
+    table = std::make_unique<ps::ShardedTable>(AdamOptions(), threads, /*slot_bits=*/14,
+                                               /*num_servers=*/1);
+    const std::vector<uint64_t>& keys = Shared().keys;
+    std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * kDim);
+    for (size_t i = 0; i < keys.size(); i += kKeysPerRequest) {
+      table->Pull(std::span(keys).subspan(i, kKeysPerRequest), out);
+    }
+  }
+  return *table;
+}
+
+void BM_ShardedTablePullHit(benchmark::State& state) {
+  ps::ShardedTable& table = SharedSharded(static_cast<int>(state.range(0)));
+  auto requests = HitRequests(Shared(), 64);
+  std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * kDim);
+  size_t i = 0;
+  for (auto _ : state) {
+    table.Pull(requests[i++ % requests.size()], out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kKeysPerRequest);
+}
+BENCHMARK(BM_ShardedTablePullHit)->Arg(1)->Arg(2)->UseRealTime();
+
+// One worker's push applied as a BSP step (ApplySum of one gradient list).
+void BM_ShardedTableApplySumHit(benchmark::State& state) {
+  ps::ShardedTable& table = SharedSharded(static_cast<int>(state.range(0)));
+  auto requests = HitRequests(Shared(), 64);
+  std::vector<float> grads(static_cast<size_t>(kKeysPerRequest) * kDim, 1e-3f);
+  size_t i = 0;
+  int64_t step = 1;
+  for (auto _ : state) {
+    const ps::SparseGradient g{requests[i++ % requests.size()], grads};
+    table.ApplySum(std::span(&g, 1), 1.0f, step++);
+  }
+  state.SetItemsProcessed(state.iterations() * kKeysPerRequest);
+}
+BENCHMARK(BM_ShardedTableApplySumHit)->Arg(1)->Arg(2)->UseRealTime();
 
 // Inserting 1M fresh rows (initial values computed, map doubling included) from empty.
 void BM_SparseTableInsert1M(benchmark::State& state) {

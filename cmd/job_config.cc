@@ -10,6 +10,9 @@
 namespace tessera::cmd {
 namespace {
 
+// More slot-owning threads than this only adds handoffs: a server's cores are fewer.
+constexpr int kMaxServerThreads = 64;
+
 class CollectErrors : public google::protobuf::io::ErrorCollector {
  public:
   explicit CollectErrors(std::string source) : source_(std::move(source)) {}
@@ -168,6 +171,11 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
   }
   if (cluster.slot_bits() < 1 || cluster.slot_bits() > 24) {
     return Status::InvalidArgument("cluster.slot_bits must be in [1, 24]");
+  }
+  if (cluster.server_threads() < 1 || cluster.server_threads() > kMaxServerThreads) {
+    return Status::InvalidArgument("cluster.server_threads must be in [1, " +
+                                   std::to_string(kMaxServerThreads) + "], got " +
+                                   std::to_string(cluster.server_threads()));
   }
   if (cluster.dense_block_floats() < 1) {
     return Status::InvalidArgument("cluster.dense_block_floats must be at least 1");

@@ -64,6 +64,7 @@ TEST(ParseJobConfigTest, EmptyConfigHasTheDocumentedDefaults) {
   EXPECT_EQ(c.cluster().timeout_ms(), 120000);
   EXPECT_EQ(c.cluster().connect_timeout_ms(), 30000);
   EXPECT_EQ(c.cluster().slot_bits(), 14);
+  EXPECT_EQ(c.cluster().server_threads(), 1);
   EXPECT_EQ(c.cluster().dense_block_floats(), 65536);
   EXPECT_DOUBLE_EQ(c.cluster().progress_interval_s(), 5.0);
   EXPECT_EQ(c.cluster().heartbeat_interval_ms(), 1000);
@@ -135,6 +136,14 @@ TEST(ValidateJobConfigTest, RejectsHeartbeatsThatCannotDetectALostRankInTime) {
   EXPECT_THAT(ValidateMinimalPlus("cluster { timeout_ms: 8000 }").message(),
               HasSubstr("cluster.heartbeat_timeout_ms (10000) must be below cluster.timeout_ms"));
   EXPECT_TRUE(ValidateMinimalPlus("cluster { timeout_ms: 8000 heartbeat_timeout_ms: 4000 }").ok());
+}
+
+TEST(ValidateJobConfigTest, RejectsServerThreadsOutOfRangeNamingTheField) {
+  EXPECT_THAT(ValidateMinimalPlus("cluster { server_threads: 0 }").message(),
+              HasSubstr("cluster.server_threads must be in [1, 64], got 0"));
+  EXPECT_THAT(ValidateMinimalPlus("cluster { server_threads: 65 }").message(),
+              HasSubstr("cluster.server_threads must be in [1, 64], got 65"));
+  EXPECT_TRUE(ValidateMinimalPlus("cluster { server_threads: 1 }").ok());
 }
 
 TEST(ValidateJobConfigTest, RejectsZeroEpochsNamingTheField) {

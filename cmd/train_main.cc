@@ -291,6 +291,7 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.dense_optimizer = ToOptimizerOptions(c.config.training().dense_optimizer());
   options.timeout_ms = cluster.timeout_ms();
   options.slot_bits = cluster.slot_bits();
+  options.threads = cluster.server_threads();
   ps::Server server(std::move(options), c.router, c.nodes, scheduler.get());
   Status s;
   if (!c.resume_dir.empty()) {

@@ -67,6 +67,32 @@ Status ReadArray(const Message& msg, size_t index, std::vector<T>* out) {
   return Status::OK();
 }
 
+// A view of frame `index` as an array of T: the frame's own bytes when they are
+// aligned for T (ZeroMQ gives a large frame an allocation of its own, so a request's
+// arrays usually are), otherwise a copy in *scratch. Corruption as ReadArray. The
+// view lasts as long as the frame, not moved (a small frame lives inside its
+// message_t), and *scratch.
+template <typename T>
+StatusOr<std::span<const T>> ViewArray(const Message& msg, size_t index, std::vector<T>* scratch) {
+  if (index < msg.frames.size() &&
+      reinterpret_cast<uintptr_t>(msg.frames[index].data()) % alignof(T) == 0 &&
+      msg.frames[index].size() % sizeof(T) == 0) {
+    return std::span<const T>(static_cast<const T*>(msg.frames[index].data()),
+                              msg.frames[index].size() / sizeof(T));
+  }
+  RETURN_IF_ERROR(ReadArray(msg, index, scratch));
+  return std::span<const T>(*scratch);
+}
+
+// A frame of n values of T, uninitialised, for the sender to fill in place
+// (zmq_msg_init_size: no zeroing, no copy).
+template <typename T>
+zmq::message_t UninitializedFrame(size_t n) {
+  zmq::message_t frame(n * sizeof(T));
+  CHECK_EQ(reinterpret_cast<uintptr_t>(frame.data()) % alignof(T), 0u);
+  return frame;
+}
+
 // Number of T elements in frame `index` (0 when absent).
 template <typename T>
 size_t ArraySize(const Message& msg, size_t index) {

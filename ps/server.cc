@@ -37,7 +37,7 @@ Server::Server(ServerOptions options, net::Router* router, const net::NodeTable*
       router_(router),
       nodes_(nodes),
       scheduler_(scheduler),
-      table_(options_.sparse),
+      table_(options_.sparse, options_.threads, options_.slot_bits, options_.num_servers),
       dense_(options_.dense_size, options_.dense_block_floats,
              OwnedDenseBlocks(options_.dense_size, options_.dense_block_floats,
                               options_.server_index, options_.num_servers),
@@ -144,20 +144,15 @@ Status Server::HandlePush(net::Message msg) {
     Push& p = slots[w];
     if (p.present) return Status::Corruption("two PUSHes for one step from " +
                                              nodes_->Describe(h.sender()));
+    PushArrays checked;
+    RETURN_IF_ERROR(ViewPush(msg, &checked));
     p.present = true;
     p.cursor = h.cursor();
     if (h.step() > last_step_[w]) {
       last_step_[w] = h.step();
       last_cursor_[w] = h.cursor();
     }
-    RETURN_IF_ERROR(net::ReadArray(msg, 0, &p.keys));
-    RETURN_IF_ERROR(net::ReadArray(msg, 1, &p.grads));
-    RETURN_IF_ERROR(net::ReadArray(msg, 2, &p.block_ids));
-    RETURN_IF_ERROR(net::ReadArray(msg, 3, &p.dense_grads));
-    if (p.grads.size() != p.keys.size() * static_cast<size_t>(table_.dim())) {
-      return Status::Corruption("PUSH with " + std::to_string(p.keys.size()) + " keys but " +
-                                std::to_string(p.grads.size()) + " gradient values");
-    }
+    p.msg = std::move(msg);
   }
   if (waiting_since_ms_ < 0) waiting_since_ms_ = NowMs();
   return ApplyReadySteps();
@@ -194,51 +189,55 @@ Status Server::ApplyReadySteps() {
   return ServeReadyPulls();
 }
 
+Status Server::ViewPush(const net::Message& msg, PushArrays* a) const {
+  ASSIGN_OR_RETURN(a->keys, net::ViewArray(msg, 0, &a->keys_copy));
+  ASSIGN_OR_RETURN(a->grads, net::ViewArray(msg, 1, &a->grads_copy));
+  ASSIGN_OR_RETURN(a->block_ids, net::ViewArray(msg, 2, &a->block_ids_copy));
+  ASSIGN_OR_RETURN(a->dense_grads, net::ViewArray(msg, 3, &a->dense_grads_copy));
+  if (a->grads.size() != a->keys.size() * static_cast<size_t>(table_.dim())) {
+    return Status::Corruption("PUSH with " + std::to_string(a->keys.size()) + " keys but " +
+                              std::to_string(a->grads.size()) + " gradient values");
+  }
+  return Status::OK();
+}
+
 Status Server::ApplyStep(int64_t step) {
   auto it = pushes_.find(step);
   if (it == pushes_.end()) return Status::OK();  // every worker was done: nothing to apply
-  const int dim = table_.dim();
-  merge_index_.clear();
-  merged_keys_.clear();
-  merged_grads_.clear();
+  push_arrays_.resize(it->second.size());
+  sparse_grads_.clear();
   // Every worker pushes the same dense blocks (all this server owns): the first one's
   // ids stand for all.
-  const std::vector<uint64_t>* dense_ids = nullptr;
+  std::span<const uint64_t> dense_ids;
   merged_dense_.clear();
   int contributors = 0;
-  for (const Push& p : it->second) {  // worker-rank order: the sum is reproducible
+  for (size_t w = 0; w < it->second.size(); ++w) {  // worker-rank order: the sum is reproducible
+    const Push& p = it->second[w];
     if (!p.present) continue;
     ++contributors;
-    for (size_t i = 0; i < p.keys.size(); ++i) {
-      auto [pos, inserted] = merge_index_.emplace(p.keys[i], static_cast<int32_t>(merged_keys_.size()));
-      if (inserted) {
-        merged_keys_.push_back(p.keys[i]);
-        merged_grads_.resize(merged_grads_.size() + dim, 0.0f);
+    PushArrays& a = push_arrays_[w];
+    RETURN_IF_ERROR(ViewPush(p.msg, &a));
+    sparse_grads_.push_back({a.keys, a.grads});
+    if (!a.block_ids.empty()) {
+      if (dense_ids.empty()) {
+        dense_ids = a.block_ids;
+        merged_dense_.assign(a.dense_grads.size(), 0.0f);
       }
-      float* dst = merged_grads_.data() + static_cast<size_t>(pos->second) * dim;
-      const float* src = p.grads.data() + i * dim;
-      for (int j = 0; j < dim; ++j) dst[j] += src[j];
-    }
-    if (!p.block_ids.empty()) {
-      if (dense_ids == nullptr) {
-        dense_ids = &p.block_ids;
-        merged_dense_.assign(p.dense_grads.size(), 0.0f);
-      }
-      if (p.block_ids != *dense_ids || p.dense_grads.size() != merged_dense_.size()) {
+      if (!std::equal(a.block_ids.begin(), a.block_ids.end(), dense_ids.begin(), dense_ids.end()) ||
+          a.dense_grads.size() != merged_dense_.size()) {
         return Status::Corruption("workers pushed different dense blocks in step " +
                                   std::to_string(step));
       }
-      for (size_t j = 0; j < merged_dense_.size(); ++j) merged_dense_[j] += p.dense_grads[j];
+      for (size_t j = 0; j < merged_dense_.size(); ++j) merged_dense_[j] += a.dense_grads[j];
     }
   }
   if (contributors == 0) return Status::OK();
   ++global_step_;
   const float scale = 1.0f / static_cast<float>(contributors);
-  for (float& g : merged_grads_) g *= scale;
   for (float& g : merged_dense_) g *= scale;
-  table_.ApplyGradients(merged_keys_, merged_grads_, global_step_);
-  if (dense_ids != nullptr) {
-    RETURN_IF_ERROR(dense_.ApplyGradients(*dense_ids, merged_dense_, global_step_));
+  table_.ApplySum(sparse_grads_, scale, global_step_);
+  if (!dense_ids.empty()) {
+    RETURN_IF_ERROR(dense_.ApplyGradients(dense_ids, merged_dense_, global_step_));
   }
   return Status::OK();
 }
@@ -276,27 +275,31 @@ Status Server::ServeReadyPulls() {
 }
 
 Status Server::ServePull(const std::string& peer, const net::Message& msg) {
-  std::vector<uint64_t> keys, block_ids;
-  RETURN_IF_ERROR(net::ReadArray(msg, 0, &keys));
-  RETURN_IF_ERROR(net::ReadArray(msg, 1, &block_ids));
-  std::vector<float> values(keys.size() * table_.dim());
+  std::vector<uint64_t> keys_copy, block_ids_copy;
+  ASSIGN_OR_RETURN(std::span<const uint64_t> keys, net::ViewArray(msg, 0, &keys_copy));
+  ASSIGN_OR_RETURN(std::span<const uint64_t> block_ids, net::ViewArray(msg, 1, &block_ids_copy));
+  // The rows go straight into the reply's frame.
+  const size_t floats = keys.size() * table_.dim();
+  zmq::message_t values = net::UninitializedFrame<float>(floats);
+  std::span<float> out(static_cast<float*>(values.data()), floats);
   if (msg.header.flags() & pb::FLAG_EVAL) {
-    table_.Peek(keys, values);
+    table_.Peek(keys, out);
   } else {
-    table_.Pull(keys, values);
+    table_.Pull(keys, out);
   }
   size_t dense_floats = 0;
   // BlockFloats is 0 past the end; DenseStore::Pull rejects ids this server does not own.
   for (uint64_t b : block_ids) dense_floats += dense_.BlockFloats(b);
-  std::vector<float> dense(dense_floats);
-  RETURN_IF_ERROR(dense_.Pull(block_ids, dense));
+  zmq::message_t dense = net::UninitializedFrame<float>(dense_floats);
+  RETURN_IF_ERROR(
+      dense_.Pull(block_ids, std::span<float>(static_cast<float*>(dense.data()), dense_floats)));
   net::Message reply;
   reply.header.set_kind(pb::PULL_REPLY);
   reply.header.set_request_id(msg.header.request_id());
   reply.header.set_count(keys.size());
   reply.header.set_dim(table_.dim());
-  reply.frames.push_back(net::FrameFromVector(std::move(values)));
-  reply.frames.push_back(net::FrameFromVector(std::move(dense)));
+  reply.frames.push_back(std::move(values));
+  reply.frames.push_back(std::move(dense));
   Status sent = router_->Send(peer, std::move(reply));
   if (sent.code() == Status::Code::kUnavailable) {
     // The worker is gone (killed while its pull waited): the scheduler declares it lost

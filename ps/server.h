@@ -24,16 +24,18 @@
 // its data to the others. When every live worker is already out of data, REOPEN lets
 // the listed workers push again in this epoch once every step so far is applied.
 //
-// Threading: Run() owns every member; the server is single-threaded by design for
-// now (the slot-owning worker threads of DESIGN.md §5 are future work, see README).
+// Threading: Run() owns every member. The sparse table is cut into
+// ServerOptions::threads shards by slot, each updated and read by a thread of its own
+// (ps/sharded_table.h): one step's update and one pull use every shard's thread at
+// once, with bit-identical results for any number of threads.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -41,6 +43,7 @@
 #include "net/cluster.h"
 #include "net/socket.h"
 #include "ps/dense_store.h"
+#include "ps/sharded_table.h"
 #include "ps/sparse_table.h"
 
 namespace tessera::ps {
@@ -55,6 +58,9 @@ struct ServerOptions {
   OptimizerOptions dense_optimizer;
   int timeout_ms = 120000;  // longest a BSP step may wait for its slowest worker
   int slot_bits = 14;       // key -> slot -> server (slot mod num_servers)
+  // Slot-owning threads of the sparse table (cluster.server_threads), the network
+  // thread included: 1 runs the table on the network thread alone.
+  int threads = 1;
 };
 
 // Dense block b belongs to server b mod num_servers.
@@ -83,18 +89,23 @@ class Server {
   // stops the server (a stalled step, a malformed request, a failed save).
   Status Run();
 
-  const SparseTable& table() const { return table_; }
   // Ranks the job lost, as the scheduler's SHUTDOWN said.
   int ranks_lost() const { return ranks_lost_; }
 
  private:
+  // One worker's PUSH of a step: its frames, checked on arrival and read in place
+  // when the step is applied (copied only when a frame is not aligned).
   struct Push {
     bool present = false;
-    std::vector<uint64_t> keys;
-    std::vector<float> grads;
-    std::vector<uint64_t> block_ids;
-    std::vector<float> dense_grads;
+    net::Message msg;  // frames: keys, sparse grads, dense block ids, dense grads
     pb::WorkerCursor cursor;
+  };
+  // Views of a Push's arrays, and the copies behind those that needed one.
+  struct PushArrays {
+    std::span<const uint64_t> keys, block_ids;
+    std::span<const float> grads, dense_grads;
+    std::vector<uint64_t> keys_copy, block_ids_copy;
+    std::vector<float> grads_copy, dense_grads_copy;
   };
   struct PendingPull {
     std::string peer;
@@ -131,6 +142,8 @@ class Server {
   bool PullReady(const net::Message& msg) const;
   Status ApplyReadySteps();
   Status ApplyStep(int64_t step);
+  // Views of msg's PUSH arrays in *arrays; Corruption when their sizes disagree.
+  Status ViewPush(const net::Message& msg, PushArrays* arrays) const;
   Status ServeReadyPulls();
   Status CheckStall();
   std::string MissingWorkers(int64_t step) const;
@@ -140,7 +153,7 @@ class Server {
   net::Router* router_;
   const net::NodeTable* nodes_;
   net::Dealer* scheduler_;
-  SparseTable table_;
+  ShardedTable table_;
   DenseStore dense_;
 
   // BSP state of the current epoch.
@@ -160,10 +173,9 @@ class Server {
   std::deque<PendingPull> pending_pulls_;
   int64_t waiting_since_ms_ = -1;  // when the oldest unmet wait began
 
-  // Scratch for merging a step's gradients.
-  std::unordered_map<uint64_t, int32_t> merge_index_;
-  std::vector<uint64_t> merged_keys_;
-  std::vector<float> merged_grads_;
+  // Scratch for applying a step: per worker, its push's arrays; the dense sum.
+  std::vector<PushArrays> push_arrays_;
+  std::vector<SparseGradient> sparse_grads_;
   std::vector<float> merged_dense_;
   bool shutdown_ = false;
   int ranks_lost_ = 0;

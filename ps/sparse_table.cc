@@ -14,6 +14,9 @@ constexpr int kMaxDim = 1 << 16;
 constexpr int kInitialCapacityLog2 = 4;
 constexpr size_t kMaxPageBytes = size_t{1} << 20;
 constexpr int kMaxPageRowsLog2 = 16;
+// Slabs double from 1 page up to this many, so that a small table stays small.
+constexpr size_t kMaxSlabPages = 16;
+constexpr size_t kCacheLine = 64;
 
 int PageRowsLog2(int row_floats) {
   int log2 = 0;
@@ -47,8 +50,9 @@ SparseTable::SparseTable(SparseTableOptions options)
       row_floats_(options_.dim + state_floats_),
       page_rows_log2_(PageRowsLog2(row_floats_)),
       page_row_mask_((1u << page_rows_log2_) - 1),
-      slots_(size_t{1} << kInitialCapacityLog2, Slot{0, kNoRow}),
-      capacity_log2_(kInitialCapacityLog2) {
+      slots_(EmptySlots(kInitialCapacityLog2)),
+      capacity_log2_(kInitialCapacityLog2),
+      capacity_(size_t{1} << kInitialCapacityLog2) {
   Status valid = options_.Validate();
   CHECK(valid.ok()) << valid.ToString();
 }
@@ -59,8 +63,15 @@ size_t SparseTable::HomeSlot(uint64_t key) const {
   return static_cast<size_t>(Mix64(key) >> (64 - capacity_log2_));
 }
 
+LargeArray<SparseTable::Slot> SparseTable::EmptySlots(int log2) {
+  const size_t n = size_t{1} << log2;
+  LargeArray<Slot> slots = AllocateLargeArray<Slot>(n);
+  std::fill(slots.get(), slots.get() + n, Slot{0, kNoRow});
+  return slots;
+}
+
 size_t SparseTable::FindSlot(uint64_t key) const {
-  const size_t mask = slots_.size() - 1;
+  const size_t mask = capacity_ - 1;
   size_t i = HomeSlot(key);
   while (slots_[i].row != kNoRow && slots_[i].key != key) i = (i + 1) & mask;
   return i;
@@ -84,7 +95,7 @@ uint32_t SparseTable::FindOrAppend(uint64_t key, bool* appended) {
   size_t i = FindSlot(key);
   *appended = slots_[i].row == kNoRow;
   if (!*appended) return slots_[i].row;
-  if (OverLoad(size_ + 1, slots_.size())) {
+  if (OverLoad(size_ + 1, capacity_)) {
     GrowMap();
     i = FindSlot(key);
   }
@@ -96,39 +107,54 @@ uint32_t SparseTable::AppendRow() {
   CHECK_LT(size_, size_t{kNoRow}) << "sparse table " << options_.table_id
                                   << " is full: 2^32 - 1 rows";
   const uint32_t row = static_cast<uint32_t>(size_);
-  if ((row & page_row_mask_) == 0) {
-    pages_.push_back(std::make_unique_for_overwrite<float[]>(PageFloats()));
-  }
+  if ((row & page_row_mask_) == 0) pages_.push_back(NewPage());
   ++size_;
   return row;
 }
 
+float* SparseTable::NewPage() {
+  if (slab_cut_ == slab_pages_) {
+    slab_pages_ = std::min(kMaxSlabPages, size_t{1} << slabs_.size());
+    slabs_.push_back(AllocateLargeArray<float>(slab_pages_ * PageFloats()));
+    slab_cut_ = 0;
+  }
+  return slabs_.back().get() + slab_cut_++ * PageFloats();
+}
+
 void SparseTable::GrowMap() {
-  std::vector<Slot> old(slots_.size() * 2, Slot{0, kNoRow});
+  LargeArray<Slot> old = EmptySlots(capacity_log2_ + 1);
   old.swap(slots_);
+  const size_t old_capacity = capacity_;
   ++capacity_log2_;
-  for (const Slot& s : old) {
-    if (s.row != kNoRow) slots_[FindSlot(s.key)] = s;
+  capacity_ = size_t{1} << capacity_log2_;
+  for (size_t i = 0; i < old_capacity; ++i) {
+    if (old[i].row != kNoRow) slots_[FindSlot(old[i].key)] = old[i];
   }
 }
 
-void SparseTable::ResolveRows(std::span<const uint64_t> keys) {
+void SparseTable::ResolveRows(std::span<const uint64_t> keys, size_t row_bytes) {
   // Keys of a request land on random slots and rows: a miss to memory each. Asking
-  // for the slot kLookAhead keys early, and for each row as soon as it is known, lets
-  // those misses overlap instead of queueing one after another.
+  // for the slot kLookAhead keys early, and for every cache line of each row as soon
+  // as the row is known, lets those misses overlap instead of queueing one after
+  // another.
   constexpr size_t kLookAhead = 8;
   rows_.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     if (i + kLookAhead < keys.size()) __builtin_prefetch(&slots_[HomeSlot(keys[i + kLookAhead])]);
     rows_[i] = FindOrCreate(keys[i]);
-    __builtin_prefetch(RowData(rows_[i]));
+    const char* row = reinterpret_cast<const char*>(RowData(rows_[i]));
+    const uintptr_t first = reinterpret_cast<uintptr_t>(row) / kCacheLine;
+    const uintptr_t last = (reinterpret_cast<uintptr_t>(row) + row_bytes - 1) / kCacheLine;
+    for (uintptr_t line = first; line <= last; ++line) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line * kCacheLine));
+    }
   }
 }
 
 void SparseTable::Pull(std::span<const uint64_t> keys, std::span<float> out) {
   const int dim = options_.dim;
   CHECK_EQ(out.size(), keys.size() * dim);
-  ResolveRows(keys);
+  ResolveRows(keys, dim * sizeof(float));
   for (size_t i = 0; i < keys.size(); ++i) {
     std::memcpy(out.data() + i * dim, RowData(rows_[i]), dim * sizeof(float));
   }
@@ -154,7 +180,7 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   CHECK_EQ(grads.size(), keys.size() * dim);
   if (keys.empty()) return;
   const PreparedStep prepared = PrepareStep(options_.optimizer, step);
-  ResolveRows(keys);
+  ResolveRows(keys, row_floats_ * sizeof(float));
   for (size_t i = 0; i < keys.size(); ++i) {
     float* row = RowData(rows_[i]);
     ApplyUpdate(prepared, dim, row, row + dim, grads.data() + i * dim);
@@ -165,7 +191,8 @@ void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weight
                          std::vector<float>* state) const {
   std::vector<std::pair<uint64_t, uint32_t>> rows;
   rows.reserve(size_);
-  for (const Slot& s : slots_) {
+  for (size_t i = 0; i < capacity_; ++i) {
+    const Slot s = slots_[i];  // a copy: a packed field cannot bind to a reference
     if (s.row != kNoRow) rows.emplace_back(s.key, s.row);
   }
   std::sort(rows.begin(), rows.end());
@@ -213,8 +240,10 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
 
 size_t SparseTable::MemoryBytes() const {
   size_t page_bytes = PageFloats() * sizeof(float);
-  return slots_.capacity() * sizeof(Slot) + pages_.size() * page_bytes +
-         pages_.capacity() * sizeof(pages_[0]) + options_.init.capacity() * sizeof(ColumnInit) +
+  // Pages cut, not whole slabs: a slab's uncut pages are never touched.
+  return capacity_ * sizeof(Slot) + pages_.size() * page_bytes +
+         pages_.capacity() * sizeof(pages_[0]) + slabs_.capacity() * sizeof(slabs_[0]) +
+         options_.init.capacity() * sizeof(ColumnInit) +
          rows_.capacity() * sizeof(uint32_t);
 }
 

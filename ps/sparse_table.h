@@ -10,7 +10,10 @@
 // 32-bit row index}, linear probing, power-of-two capacity, at most 80% full; rows
 // live in an arena of fixed-size pages of contiguous [weights | optimizer state]
 // floats. Pages, not one vector, so that growth never copies the rows nor needs
-// twice their memory for a moment; only the map (12 bytes a slot) is rehashed.
+// twice their memory for a moment; only the map (12 bytes a slot) is rehashed. Pages
+// are cut from slabs of 1, 2, 4, 8, then 16 pages, and the map and slabs of 2 MiB or
+// more sit on transparent huge pages (ps/huge_pages.h): fewer TLB misses on random
+// rows. A slab's pages not yet cut are address space only (never touched).
 // No per-row metadata. At dim 16 with Adam (192 payload bytes a row) the whole table
 // is 1.08x to 1.16x its payload, depending on where the map is in its doubling.
 //
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "ps/huge_pages.h"
 #include "ps/optimizer.h"
 #include "ps/row_init.h"
 
@@ -109,15 +113,20 @@ class SparseTable {
   // Doubles the map capacity, reinserting every slot.
   // The slot a key's probe starts at.
   size_t HomeSlot(uint64_t key) const;
-  // Fills rows_ with the row of each key (creating missing rows), prefetching ahead.
-  void ResolveRows(std::span<const uint64_t> keys);
+  // Fills rows_ with the row of each key (creating missing rows), prefetching ahead
+  // the first `row_bytes` bytes of each row.
+  void ResolveRows(std::span<const uint64_t> keys, size_t row_bytes);
+  // A fresh map of 2^log2 empty slots.
+  static LargeArray<Slot> EmptySlots(int log2);
+  // Cuts a new page from the current slab (allocating the next slab when it is used up).
+  float* NewPage();
   void GrowMap();
   size_t PageFloats() const { return static_cast<size_t>(row_floats_) << page_rows_log2_; }
   float* RowData(uint32_t row) {
-    return pages_[row >> page_rows_log2_].get() + size_t{row & page_row_mask_} * row_floats_;
+    return pages_[row >> page_rows_log2_] + size_t{row & page_row_mask_} * row_floats_;
   }
   const float* RowData(uint32_t row) const {
-    return pages_[row >> page_rows_log2_].get() + size_t{row & page_row_mask_} * row_floats_;
+    return pages_[row >> page_rows_log2_] + size_t{row & page_row_mask_} * row_floats_;
   }
 
   const SparseTableOptions options_;
@@ -128,10 +137,14 @@ class SparseTable {
   const int page_rows_log2_;
   const uint32_t page_row_mask_;
   std::vector<uint32_t> rows_;  // scratch of Pull / ApplyGradients
-  std::vector<Slot> slots_;  // capacity is a power of two
+  LargeArray<Slot> slots_;      // 2^capacity_log2_ slots
   int capacity_log2_ = 0;
+  size_t capacity_ = 0;         // 2^capacity_log2_
   size_t size_ = 0;
-  std::vector<std::unique_ptr<float[]>> pages_;
+  std::vector<float*> pages_;   // cut from slabs_
+  std::vector<LargeArray<float>> slabs_;
+  size_t slab_pages_ = 0;       // pages the last slab holds
+  size_t slab_cut_ = 0;         // of which cut
 };
 
 }  // namespace tessera::ps

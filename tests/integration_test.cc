@@ -91,6 +91,27 @@ TEST_F(TrainingTest, BspGivesTheSameModelOnOneTwoAndFourServers) {
   RunCommand("rm -rf " + dir);
 }
 
+TEST_F(TrainingTest, ServerThreadsGiveTheSameModelBitForBit) {
+  // cluster.server_threads cuts each server's table into slot-owning shards, each
+  // updated by a thread of its own: the saved shards (their checksums in the MANIFEST)
+  // must not depend on how many.
+  std::string dir = MakeTempDir("threads");
+  std::string checksums[2];
+  const int threads[2] = {1, 3};
+  for (int i = 0; i < 2; ++i) {
+    std::string model_dir = dir + "/model" + std::to_string(threads[i]);
+    std::string config = dir + "/job" + std::to_string(threads[i]) + ".pbtxt";
+    WriteFile(config, Config("kind: FM embedding_dim: 8", model_dir,
+                             "cluster { server_threads: " + std::to_string(threads[i]) + " }\n"));
+    CommandResult r = Train(config, 2, 2);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    checksums[i] = RunCommand("grep xxh64 " + model_dir + "/MANIFEST").output;
+  }
+  ASSERT_NE(checksums[0].find("xxh64"), std::string::npos) << checksums[0];
+  EXPECT_EQ(checksums[0], checksums[1]);
+  RunCommand("rm -rf " + dir);
+}
+
 TEST_F(TrainingTest, MpmdLaunchWithNamedRolesTrains) {
   std::string dir = MakeTempDir("mpmd");
   WriteFile(dir + "/job.pbtxt", Config("kind: LR", dir + "/model"));

@@ -55,9 +55,40 @@ Status PsClient::Ping(int timeout_ms) {
 
 void PsClient::Partition(std::span<const uint64_t> keys) {
   for (auto& p : positions_) p.clear();
+  // One server: it owns every key, and the arrays go out whole.
+  if (num_servers() == 1) return;
   for (size_t i = 0; i < keys.size(); ++i) {
     int server = options_.slot_to_server[SlotOf(keys[i], options_.slot_bits)];
     positions_[server].push_back(static_cast<int32_t>(i));
+  }
+}
+
+size_t PsClient::KeysOf(int server, size_t total) const {
+  return num_servers() == 1 ? total : positions_[server].size();
+}
+
+template <typename T>
+zmq::message_t PsClient::GatherRows(int server, std::span<const T> rows, size_t width) const {
+  if (num_servers() == 1) return net::FrameFromSpan(rows);
+  const auto& pos = positions_[server];
+  zmq::message_t frame = net::UninitializedFrame<T>(pos.size() * width);
+  T* out = static_cast<T*>(frame.data());
+  for (size_t i = 0; i < pos.size(); ++i) {
+    std::memcpy(out + i * width, rows.data() + static_cast<size_t>(pos[i]) * width,
+                width * sizeof(T));
+  }
+  return frame;
+}
+
+void PsClient::ScatterRows(int server, const float* rows, std::span<float> out,
+                           size_t width) const {
+  if (num_servers() == 1) {
+    if (!out.empty()) std::memcpy(out.data(), rows, out.size_bytes());
+    return;
+  }
+  const auto& pos = positions_[server];
+  for (size_t i = 0; i < pos.size(); ++i) {
+    std::memcpy(&out[static_cast<size_t>(pos[i]) * width], rows + i * width, width * sizeof(float));
   }
 }
 
@@ -115,13 +146,11 @@ Status PsClient::Pull(int epoch, int64_t step, bool eval, std::span<const uint64
   Partition(keys);
   std::vector<int> asked;
   for (int s = 0; s < num_servers(); ++s) {
-    if (positions_[s].empty() && owned_blocks_[s].empty()) continue;
+    if (KeysOf(s, keys.size()) == 0 && owned_blocks_[s].empty()) continue;
     net::Message m = NewMessage(pb::PULL, epoch, step);
     if (eval) m.header.set_flags(pb::FLAG_EVAL);
-    std::vector<uint64_t> server_keys(positions_[s].size());
-    for (size_t i = 0; i < server_keys.size(); ++i) server_keys[i] = keys[positions_[s][i]];
-    m.header.set_count(server_keys.size());
-    m.frames.push_back(net::FrameFromVector(std::move(server_keys)));
+    m.header.set_count(KeysOf(s, keys.size()));
+    m.frames.push_back(GatherRows(s, keys, 1));
     m.frames.push_back(net::FrameFromSpan<uint64_t>(owned_blocks_[s]));
     RETURN_IF_ERROR(servers_[s]->Send(std::move(m)));
     asked.push_back(s);
@@ -130,14 +159,11 @@ Status PsClient::Pull(int epoch, int64_t step, bool eval, std::span<const uint64
   RETURN_IF_ERROR(AwaitReplies(asked, "a pull of step " + std::to_string(step), &replies));
   for (int s : asked) {
     const net::Message& r = replies[s];
-    const auto& pos = positions_[s];
-    if (net::ArraySize<float>(r, 0) != pos.size() * dim) {
+    if (net::ArraySize<float>(r, 0) != KeysOf(s, keys.size()) * dim) {
       return Status::Corruption(servers_[s]->peer_description() + " sent a pull reply of the wrong size");
     }
-    const float* values = static_cast<const float*>(r.frames[0].data());
-    for (size_t i = 0; i < pos.size(); ++i) {
-      std::memcpy(&sparse_out[static_cast<size_t>(pos[i]) * dim], values + i * dim, dim * sizeof(float));
-    }
+    // (memcpy reads the frame whatever its alignment.)
+    ScatterRows(s, static_cast<const float*>(r.frames[0].data()), sparse_out, dim);
     size_t offset = 0;
     const size_t dense_floats = net::ArraySize<float>(r, 1);
     const float* dense = dense_floats ? static_cast<const float*>(r.frames[1].data()) : nullptr;
@@ -160,13 +186,6 @@ Status PsClient::Push(int epoch, int64_t step, std::span<const uint64_t> keys,
   const int dim = options_.sparse_dim;
   Partition(keys);
   for (int s = 0; s < num_servers(); ++s) {
-    const auto& pos = positions_[s];
-    std::vector<uint64_t> server_keys(pos.size());
-    std::vector<float> grads(pos.size() * dim);
-    for (size_t i = 0; i < pos.size(); ++i) {
-      server_keys[i] = keys[pos[i]];
-      std::memcpy(&grads[i * dim], &sparse_grads[static_cast<size_t>(pos[i]) * dim], dim * sizeof(float));
-    }
     std::vector<float> dense;
     for (uint64_t b : owned_blocks_[s]) {
       size_t begin = b * options_.dense_block_floats;
@@ -175,9 +194,9 @@ Status PsClient::Push(int epoch, int64_t step, std::span<const uint64_t> keys,
     }
     net::Message m = NewMessage(pb::PUSH, epoch, step);
     if (cursor != nullptr) *m.header.mutable_cursor() = *cursor;
-    m.header.set_count(server_keys.size());
-    m.frames.push_back(net::FrameFromVector(std::move(server_keys)));
-    m.frames.push_back(net::FrameFromVector(std::move(grads)));
+    m.header.set_count(KeysOf(s, keys.size()));
+    m.frames.push_back(GatherRows(s, keys, 1));
+    m.frames.push_back(GatherRows(s, sparse_grads, dim));
     m.frames.push_back(net::FrameFromSpan<uint64_t>(owned_blocks_[s]));
     m.frames.push_back(net::FrameFromVector(std::move(dense)));
     RETURN_IF_ERROR(servers_[s]->Send(std::move(m)));

@@ -55,7 +55,16 @@ class PsClient {
   int num_servers() const { return static_cast<int>(servers_.size()); }
 
  private:
+  // Fills positions_ with each server's keys (left empty with one server, who owns all).
   void Partition(std::span<const uint64_t> keys);
+  // How many of a request's `total` keys go to `server`.
+  size_t KeysOf(int server, size_t total) const;
+  // A frame of the rows (`width` values each, one per key of the request) of the keys
+  // `server` owns, in a buffer the frame owns.
+  template <typename T>
+  zmq::message_t GatherRows(int server, std::span<const T> rows, size_t width) const;
+  // Copies the rows of `server`'s reply to its keys' places in out.
+  void ScatterRows(int server, const float* rows, std::span<float> out, size_t width) const;
   net::Message NewMessage(pb::MessageKind kind, int epoch, int64_t step);
   Status AwaitReplies(const std::vector<int>& servers, const std::string& what,
                       std::vector<net::Message>* replies);
@@ -64,7 +73,8 @@ class PsClient {
   std::vector<std::unique_ptr<net::Dealer>> servers_;
   std::vector<std::vector<uint64_t>> owned_blocks_;  // per server
   uint64_t next_request_id_ = 1;
-  // Per server: positions in the caller's key array (filled by Partition).
+  // Per server: positions in the caller's key array (filled by Partition; empty with
+  // one server).
   std::vector<std::vector<int32_t>> positions_;
 };
 
