@@ -1,6 +1,7 @@
 #include "ps/sparse_table.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -89,6 +90,7 @@ uint32_t SparseTable::FindOrAppend(uint64_t key, bool* appended) {
     i = FindSlot(key);
   }
   slots_[i] = Slot{key, AppendRow()};
+  MarkChanged(slots_[i].row);
   return slots_[i].row;
 }
 
@@ -99,6 +101,7 @@ uint32_t SparseTable::AppendRow() {
   if ((row & page_row_mask_) == 0) {
     pages_.push_back(std::make_unique_for_overwrite<float[]>(PageFloats()));
   }
+  if ((row & 63) == 0) changed_.push_back(0);
   ++size_;
   return row;
 }
@@ -158,15 +161,17 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   for (size_t i = 0; i < keys.size(); ++i) {
     float* row = RowData(rows_[i]);
     ApplyUpdate(prepared, dim, row, row + dim, grads.data() + i * dim);
+    MarkChanged(rows_[i]);
   }
 }
 
 void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
-                         std::vector<float>* state) const {
+                         std::vector<float>* state, Rows which) const {
+  const bool changed_only = which == Rows::kChanged;
   std::vector<std::pair<uint64_t, uint32_t>> rows;
-  rows.reserve(size_);
+  rows.reserve(changed_only ? changed_rows() : size_);
   for (const Slot& s : slots_) {
-    if (s.row != kNoRow) rows.emplace_back(s.key, s.row);
+    if (s.row != kNoRow && (!changed_only || IsChanged(s.row))) rows.emplace_back(s.key, s.row);
   }
   std::sort(rows.begin(), rows.end());
   const int dim = options_.dim;
@@ -200,7 +205,9 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     bool appended = false;  // every value is set below: no initial values needed
-    float* row = RowData(FindOrAppend(keys[i], &appended));
+    const uint32_t index = FindOrAppend(keys[i], &appended);
+    MarkChanged(index);
+    float* row = RowData(index);
     std::memcpy(row, weights.data() + i * dim, dim * sizeof(float));
     if (state.empty()) {
       InitOptimizerState(options_.optimizer, dim, row, row + dim);
@@ -211,11 +218,19 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
   return Status::OK();
 }
 
+void SparseTable::ClearChanged() { std::fill(changed_.begin(), changed_.end(), uint64_t{0}); }
+
+size_t SparseTable::changed_rows() const {
+  size_t count = 0;
+  for (uint64_t word : changed_) count += static_cast<size_t>(std::popcount(word));
+  return count;
+}
+
 size_t SparseTable::MemoryBytes() const {
   size_t page_bytes = PageFloats() * sizeof(float);
   return slots_.capacity() * sizeof(Slot) + pages_.size() * page_bytes +
          pages_.capacity() * sizeof(pages_[0]) + options_.init.capacity() * sizeof(ColumnInit) +
-         rows_.capacity() * sizeof(uint32_t);
+         rows_.capacity() * sizeof(uint32_t) + changed_.capacity() * sizeof(uint64_t);
 }
 
 }  // namespace tessera::ps
