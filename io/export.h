@@ -1,4 +1,5 @@
-// Export for serving (`tessera export`): reads a checkpoint or a model directory and
+// Export for serving (`tessera export`): reads a checkpoint (an incremental one with its
+// chain, io/checkpoint_chain.h) or a model directory and
 // writes a model directory that serving loads without a cluster and without knowing how
 // many servers trained it: the weights only (no optimizer state), every server's rows
 // merged into one shard file, the sparse rows optionally in half precision or int8 and
