@@ -231,6 +231,7 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.dense_optimizer = ToOptimizerOptions(c.config.training().dense_optimizer());
   options.timeout_ms = cluster.timeout_ms();
   options.slot_bits = cluster.slot_bits();
+  options.full_every = c.config.checkpoint().full_every();
   ps::Server server(std::move(options), c.router, c.nodes, scheduler.get());
   if (!c.resume_dir.empty()) {
     RETURN_IF_ERROR(server.LoadCheckpoint(c.resume_dir));

@@ -17,6 +17,11 @@
 // worker's PUSH of that step carried. A SAVE_AT for a step already applied, or one
 // the epoch ends before, is answered CHECKPOINT_DONE with `skipped` set.
 //
+// Incremental checkpoints (io/checkpoint_chain.h): a checkpoint is written with only the
+// rows changed since this server's previous one (SparseTable change tracking; every
+// dense block, they are small) unless it is the full_every-th, the first, or the
+// request says `full`; each file names its base for the scheduler to check.
+//
 // Threading: Run() owns every member; the server is single-threaded by design for
 // now (the slot-owning worker threads of DESIGN.md §5 are future work, see README).
 #pragma once
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "io/checkpoint_chain.h"
 #include "io/model_file.h"
 #include "net/cluster.h"
 #include "net/socket.h"
@@ -48,6 +54,7 @@ struct ServerOptions {
   OptimizerOptions dense_optimizer;
   int timeout_ms = 120000;  // longest a BSP step may wait for its slowest worker
   int slot_bits = 14;       // key -> slot -> server (slot mod num_servers)
+  int full_every = 1;       // checkpoint.full_every: 1, every checkpoint is full
 };
 
 // Dense block b belongs to server b mod num_servers.
@@ -67,6 +74,8 @@ class Server {
   // checkpoint whatever the number of servers that wrote it (resharding), the
   // update count, and for a checkpoint inside an epoch the step to continue after.
   // Call before Run().
+  // An incremental checkpoint is loaded with its chain, oldest link first (later rows
+  // replace earlier ones), and the next checkpoint builds on it.
   // With `weights_only` (train --init_from: continue training a trained model on new
   // data), only the weights are taken: no optimizer state, and the job counts its
   // steps and epochs from zero. `dir` may then also be a model directory or an export.
@@ -108,6 +117,10 @@ class Server {
                             std::vector<zmq::message_t> files);
   Status WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* weights_info,
                      pb::ShardFileInfo* state_info);
+  // Imports what this server owns of every shard of one checkpoint directory (one link
+  // of a chain), state too unless `weights_only`.
+  Status ImportCheckpointFiles(const std::string& dir, const pb::ModelManifest& manifest,
+                               bool weights_only);
   // Imports the rows and blocks of one checkpoint shard that this server owns.
   Status ImportOwned(const io::ShardContents& shard, const io::ShardContents* state);
   Status EnterEpoch(int epoch);
@@ -134,7 +147,8 @@ class Server {
   int64_t global_step_ = 0;        // steps applied since the start (optimizer time)
   std::vector<int64_t> done_from_; // per worker index: first step it will not push
   std::vector<pb::WorkerCursor> done_cursor_;  // per worker index: its EPOCH_DONE push's
-  std::map<std::pair<int, int64_t>, std::string> armed_;  // (epoch, step) -> dir
+  std::map<std::pair<int, int64_t>, pb::SaveAt> armed_;  // (epoch, step) -> request
+  io::ChainTip chain_tip_;  // which checkpoint the next incremental one builds on
   std::map<int64_t, std::vector<Push>> pushes_;  // step -> per worker index
   std::deque<PendingPull> pending_pulls_;
   int64_t waiting_since_ms_ = -1;  // when the oldest unmet wait began
