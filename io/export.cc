@@ -133,6 +133,7 @@ StatusOr<ExportResult> ExportModel(const std::string& source_dir, const std::str
   ASSIGN_OR_RETURN(std::vector<ChainLink> chain, ReadChain(source_dir));
   const pb::ModelManifest& source = chain.back().manifest;
   ExportResult result;
+  result.source_links = chain.size();
   pb::ExportInfo& info = result.info;
   info.set_source(source_dir);
   info.set_precision(options.precision);

@@ -235,7 +235,7 @@ TEST_F(CheckpointTest, ResumeFromAnIncrementalCheckpointGivesTheUninterruptedMod
 }
 
 TEST_F(CheckpointTest, AnIncrementalCheckpointIsMuchSmallerWhenFewRowsChanged) {
-  // A checkpoint after every step, full every 20th: step 21's is full (the ~60k rows
+  // A checkpoint after every step, full every 20th: step 21's is full (the ~75k rows
   // trained so far), step 22's holds only the rows step 22 touched.
   keep_ = 100;
   checkpoint_extra_ = "every_steps: 1 full_every: 20";
