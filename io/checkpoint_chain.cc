@@ -123,18 +123,31 @@ Status SetBase(const std::string& root, const std::string& base, pb::ModelManife
   return Status::OK();
 }
 
-void DropSupersededRows(std::span<const uint64_t> newer, ShardContents* shard,
-                        ShardContents* state) {
-  if (newer.empty()) return;
+void StaleRowFilter::StartLink(bool older_links_follow) {
+  if (!link_keys_.empty()) {
+    std::sort(link_keys_.begin(), link_keys_.end());
+    std::vector<uint64_t> merged;
+    merged.reserve(newer_.size() + link_keys_.size());
+    std::set_union(newer_.begin(), newer_.end(), link_keys_.begin(), link_keys_.end(),
+                   std::back_inserter(merged));
+    newer_.swap(merged);
+    link_keys_.clear();
+  }
+  remember_ = older_links_follow;
+}
+
+void StaleRowFilter::Drop(ShardContents* shard, ShardContents* state) {
   const size_t rows = shard->keys.size();
+  if (remember_) link_keys_.insert(link_keys_.end(), shard->keys.begin(), shard->keys.end());
+  if (newer_.empty()) return;
   const size_t dim = static_cast<size_t>(shard->sparse_dim);
   const size_t state_floats = state != nullptr && rows > 0 ? state->weights.size() / rows : 0;
   size_t kept = 0;
-  auto next_newer = newer.begin();
+  auto next_newer = newer_.begin();
   for (size_t r = 0; r < rows; ++r) {
     const uint64_t key = shard->keys[r];
-    next_newer = std::lower_bound(next_newer, newer.end(), key);  // both ascending
-    if (next_newer != newer.end() && *next_newer == key) continue;
+    next_newer = std::lower_bound(next_newer, newer_.end(), key);  // both ascending
+    if (next_newer != newer_.end() && *next_newer == key) continue;
     shard->keys[kept] = key;
     std::copy_n(shard->weights.begin() + r * dim, dim, shard->weights.begin() + kept * dim);
     if (state_floats > 0) {
@@ -149,14 +162,6 @@ void DropSupersededRows(std::span<const uint64_t> newer, ShardContents* shard,
     state->keys = shard->keys;
     state->weights.resize(kept * state_floats);
   }
-}
-
-void MergeKeys(std::span<const uint64_t> keys, std::vector<uint64_t>* sorted) {
-  std::vector<uint64_t> merged;
-  merged.reserve(sorted->size() + keys.size());
-  std::set_union(sorted->begin(), sorted->end(), keys.begin(), keys.end(),
-                 std::back_inserter(merged));
-  sorted->swap(merged);
 }
 
 std::string ChainTip::BaseFor(const std::string& dir, bool full_requested) const {

@@ -22,7 +22,6 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -60,14 +59,22 @@ Status SetBase(const std::string& root, const std::string& base, pb::ModelManife
 std::string CheckpointRoot(const std::string& dir);
 std::string CheckpointDirName(const std::string& dir);
 
-// Drops from `shard` (and from `state`, which holds the same keys, when not null) the
-// rows whose keys are in `newer` (ascending): rows a newer link of the chain replaces.
-void DropSupersededRows(std::span<const uint64_t> newer, ShardContents* shard,
-                        ShardContents* state = nullptr);
+// For a reader that goes through a chain's links newest first, one shard at a time:
+// drops from each shard the rows whose keys a newer link holds (stale), so every key is
+// read once, with its newest row. Holds the keys of the newer links only, not their rows
+// (and not the keys of the oldest link, the full checkpoint, which no older link needs).
+class StaleRowFilter {
+ public:
+  // Before the shards of each link: whether older links follow it.
+  void StartLink(bool older_links_follow);
+  // Drops the stale rows of `shard` (and of `state`, which holds the same keys, when not null).
+  void Drop(ShardContents* shard, ShardContents* state = nullptr);
 
-// Merges the ascending `keys` into the ascending `*sorted`, which stays ascending and
-// without repeats.
-void MergeKeys(std::span<const uint64_t> keys, std::vector<uint64_t>* sorted);
+ private:
+  std::vector<uint64_t> newer_;      // the keys of the links before the current one, ascending
+  std::vector<uint64_t> link_keys_;  // the current link's keys, when older links follow
+  bool remember_ = false;
+};
 
 // A writer's (a server's) place in its chain: the newest checkpoint it wrote or resumed
 // from, and how many incremental links lead to it from a full one. It decides which of

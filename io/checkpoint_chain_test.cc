@@ -154,22 +154,35 @@ TEST(CheckpointChainTest, ExportOfAChainHoldsEachKeysNewestRowAndIsAWholeModel) 
             std::vector<float>(6, 2.0f));
 }
 
-TEST(CheckpointChainTest, DropSupersededRowsKeepsOnlyOlderKeysNoNewerLinkHolds) {
-  ShardContents shard, state;
-  shard.sparse_dim = 2;
-  shard.keys = {1, 4, 6, 9};
-  shard.weights = {1, 1, 4, 4, 6, 6, 9, 9};
-  state.keys = shard.keys;
+TEST(CheckpointChainTest, StaleRowFilterDropsTheRowsOfKeysANewerLinkHeld) {
+  auto shard_of = [](std::vector<uint64_t> keys) {
+    ShardContents shard;
+    shard.sparse_dim = 2;
+    for (uint64_t k : keys) shard.weights.insert(shard.weights.end(), 2, static_cast<float>(k));
+    shard.keys = std::move(keys);
+    return shard;
+  };
+  StaleRowFilter stale;
+  stale.StartLink(true);  // the newest link, in two shards: nothing is stale yet
+  ShardContents a = shard_of({4, 12}), b = shard_of({0, 5, 9});
+  stale.Drop(&a);
+  stale.Drop(&b);
+  EXPECT_EQ(a.keys, (std::vector<uint64_t>{4, 12}));
+  EXPECT_EQ(b.keys, (std::vector<uint64_t>{0, 5, 9}));
+  stale.StartLink(true);
+  ShardContents older = shard_of({1, 4, 6, 9});
+  ShardContents state = shard_of({1, 4, 6, 9});
+  state.sparse_dim = 1;
   state.weights = {10, 40, 60, 90};
-  const std::vector<uint64_t> newer = {0, 4, 5, 9, 12};
-  DropSupersededRows(newer, &shard, &state);
-  EXPECT_EQ(shard.keys, (std::vector<uint64_t>{1, 6}));
-  EXPECT_EQ(shard.weights, (std::vector<float>{1, 1, 6, 6}));
-  EXPECT_EQ(state.keys, shard.keys);
+  stale.Drop(&older, &state);
+  EXPECT_EQ(older.keys, (std::vector<uint64_t>{1, 6}));
+  EXPECT_EQ(older.weights, (std::vector<float>{1, 1, 6, 6}));
+  EXPECT_EQ(state.keys, older.keys);
   EXPECT_EQ(state.weights, (std::vector<float>{10, 60}));
-  std::vector<uint64_t> sorted = {2, 5};
-  MergeKeys(newer, &sorted);
-  EXPECT_EQ(sorted, (std::vector<uint64_t>{0, 2, 4, 5, 9, 12}));
+  stale.StartLink(false);  // the full checkpoint: keys of both newer links are stale
+  ShardContents full = shard_of({1, 2, 4, 6, 12});
+  stale.Drop(&full);
+  EXPECT_EQ(full.keys, (std::vector<uint64_t>{2}));
 }
 
 TEST(ChainTipTest, EveryFullEveryThCheckpointIsFull) {

@@ -1,6 +1,5 @@
 #include "io/export.h"
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -146,16 +145,14 @@ StatusOr<ExportResult> ExportModel(const std::string& source_dir, const std::str
   // Newest link first (one link unless the source is an incremental checkpoint): its
   // dense blocks are the model's, and an older link's row of a key a newer one holds is
   // stale. Only the keys of the newer links are held, not their rows.
-  std::vector<uint64_t> newer;
+  StaleRowFilter stale;
   for (size_t l = chain.size(); l-- > 0;) {
     const ChainLink& link = chain[l];
     RETURN_IF_ERROR(CheckSourceManifest(link.dir, link.manifest));
-    std::vector<uint64_t> link_keys;
+    stale.StartLink(/*older_links_follow=*/l > 0);
     for (int i = 0; i < link.manifest.shards_size(); ++i) {
       ASSIGN_OR_RETURN(SourceShard shard, ReadSourceShard(link.dir, link.manifest, i));
-      DropSupersededRows(newer, &shard.weights, &shard.state);
-      const std::vector<uint64_t>& keys = shard.weights.keys;
-      if (l > 0) link_keys.insert(link_keys.end(), keys.begin(), keys.end());
+      stale.Drop(&shard.weights, &shard.state);
       SelectRows(shard, options, &out, &info);
       if (l + 1 == chain.size()) {
         RETURN_IF_ERROR(
@@ -166,8 +163,6 @@ StatusOr<ExportResult> ExportModel(const std::string& source_dir, const std::str
         result.source_state_bytes += link.manifest.state_shards(i).bytes();
       }
     }
-    std::sort(link_keys.begin(), link_keys.end());
-    MergeKeys(link_keys, &newer);
   }
   // A block or key in two shards, or a block missing, is the source's fault.
   const uint64_t blocks =

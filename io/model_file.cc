@@ -535,9 +535,10 @@ StatusOr<LoadedModel> LoadModel(const std::string& dir) {
   // Newest link first: its dense blocks are the model's, and an older link's row of a
   // key a newer link holds is stale.
   std::vector<ShardContents> rows;
-  std::vector<uint64_t> newer;  // the keys of the links read so far, ascending
+  StaleRowFilter stale;
   for (size_t l = chain.size(); l-- > 0;) {
     const ChainLink& link = chain[l];
+    stale.StartLink(/*older_links_follow=*/l > 0);
     if (link.manifest.shards_size() < 1) {
       return Status::Corruption(link.dir + "/MANIFEST lists no shard files");
     }
@@ -546,15 +547,11 @@ StatusOr<LoadedModel> LoadModel(const std::string& dir) {
       Status merged = MergeDense(shards, link.manifest.dense_size(), &model.dense_);
       if (!merged.ok()) return merged.WithContext("model " + link.dir);
     }
-    std::vector<uint64_t> link_keys;
     for (ShardContents& shard : shards) {
-      DropSupersededRows(newer, &shard);
-      if (l > 0) link_keys.insert(link_keys.end(), shard.keys.begin(), shard.keys.end());
+      stale.Drop(&shard);
       shard.dense_values = {};
       rows.push_back(std::move(shard));
     }
-    std::sort(link_keys.begin(), link_keys.end());
-    MergeKeys(link_keys, &newer);
   }
   Status merged = MergeSparse(rows, model.sparse_dim_, &model.keys_, &model.weights_);
   if (!merged.ok()) return merged.WithContext("model " + dir);
