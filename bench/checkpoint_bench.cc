@@ -177,7 +177,8 @@ std::string Join(const std::vector<double>& v) {
 }
 
 // The incremental checkpoint after a step on flags.changed of the rows, against the full
-// write (full_write_s, full_bytes) just measured.
+// write (full_write_s, full_bytes) just measured. Into its own directory `dir`, as a
+// server writes each checkpoint (replacing the 2 GB full files would time their deletion).
 Status RunIncremental(const Flags& flags, const std::string& dir, double full_write_s,
                       uint64_t full_bytes, ps::SparseTable* table) {
   const auto change_start = std::chrono::steady_clock::now();
@@ -246,11 +247,15 @@ int Run(const Flags& flags) {
       Join(restore_s).c_str());
   int status = 0;
   if (flags.changed > 0) {
-    Status s = RunIncremental(flags, dir, Median(write_s), bytes, &table);
+    const std::string incremental = dir + "/incremental";
+    Status s = RunIncremental(flags, incremental, Median(write_s), bytes, &table);
     if (!s.ok()) {
       std::fprintf(stderr, "checkpoint_bench: %s\n", s.ToString().c_str());
       status = 1;
     }
+    ::unlink((incremental + "/" + kWeightsFile).c_str());
+    ::unlink((incremental + "/" + kStateFile).c_str());
+    ::rmdir(incremental.c_str());
   }
   ::unlink((dir + "/" + kWeightsFile).c_str());
   ::unlink((dir + "/" + kStateFile).c_str());
