@@ -20,11 +20,11 @@
 
 #include "common/status.h"
 #include "io/chunk.h"
+#include "proto/files.pb.h"
 #include "model/metrics.h"
 #include "net/cluster.h"
 #include "net/socket.h"
 #include "proto/config.pb.h"
-#include "proto/files.pb.h"
 #include "proto/messages.pb.h"
 #include "scheduler/checkpoint.h"
 
