@@ -104,8 +104,8 @@ std::string EpochMetrics::ToJson() const {
 }
 
 Scheduler::Scheduler(SchedulerOptions options, net::Router* router,
-                     std::vector<std::unique_ptr<net::Dealer>> servers, const net::NodeTable* nodes,
-                     std::ostream* out, std::ostream* log)
+                     std::vector<std::unique_ptr<net::Dealer>> servers,
+                     const net::NodeTable* nodes, std::ostream* out, std::ostream* log)
     : options_(std::move(options)),
       router_(router),
       servers_(std::move(servers)),
