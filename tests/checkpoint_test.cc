@@ -311,7 +311,7 @@ TEST_F(CheckpointTest, ResumingAChainOnThreeThenOneServersKeepsTheModel) {
   EXPECT_EQ(JsonField(ReadFile(dir_ + "/m1/metrics.jsonl"), "auc"), auc);
 }
 
-TEST_F(CheckpointTest, PredictAndExportReadAnIncrementalCheckpointsWholeChain) {
+TEST_F(CheckpointTest, PredictExportAndInitFromReadAnIncrementalCheckpointsWholeChain) {
   keep_ = 50;
   checkpoint_extra_ = kChain;
   CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
@@ -333,6 +333,15 @@ TEST_F(CheckpointTest, PredictAndExportReadAnIncrementalCheckpointsWholeChain) {
   // Every key of the training data was trained on: the export scores exactly alike.
   ASSERT_EQ(predict(dir_ + "/served", "p_served").exit_code, 0);
   EXPECT_EQ(ReadFile(dir_ + "/p_served"), ReadFile(dir_ + "/p_model"));
+  // --init_from the chain starts the servers from the same weights as from the model.
+  checkpoint_extra_ = "";
+  CommandResult from_chain_run =
+      Train(2, "--epochs 1 --model_dir " + dir_ + "/from_chain --init_from " + last);
+  ASSERT_EQ(from_chain_run.exit_code, 0) << from_chain_run.output;
+  CommandResult from_model_run =
+      Train(2, "--epochs 1 --model_dir " + dir_ + "/from_model --init_from " + dir_ + "/straight");
+  ASSERT_EQ(from_model_run.exit_code, 0) << from_model_run.output;
+  EXPECT_EQ(Checksums(dir_ + "/from_chain"), Checksums(dir_ + "/from_model"));
 }
 
 TEST_F(CheckpointTest, KeepNeverDeletesABaseAKeptCheckpointNeeds) {
