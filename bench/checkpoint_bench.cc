@@ -9,11 +9,16 @@
 //            (Server::LoadCheckpoint; with one server, ImportOwned keeps every row).
 // Before each restore the files are evicted from the page cache (posix_fadvise
 // DONTNEED after the fsync), so the restore reads the disk, as after a restart.
+// Then, with --changed=F > 0, an incremental checkpoint (checkpoint.full_every > 1):
+// the change marks cleared (as after a checkpoint), one Adam step on a random fraction F
+// of the rows, and the write again with SparseTable::Rows::kChanged: the same two files
+// holding only those rows, against the full write above.
 // Medians of --reps repetitions; MB are 10^6 bytes of the files written / read.
 //
-//   checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR]
+//   checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR] [--changed=0.01]
 //
-// Output: "RESULT case=checkpoint_<rows> key=value ...", one line.
+// Output: "RESULT case=checkpoint_<rows> key=value ...", one line, and with --changed
+// "RESULT case=incremental_checkpoint_<rows> ...".
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -41,6 +46,7 @@ struct Flags {
   int dim = 16;
   int reps = 3;
   std::string dir = "/tmp";
+  double changed = 0.01;  // fraction of rows an incremental checkpoint holds; 0: none
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -54,11 +60,14 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       flags->reps = std::atoi(arg.c_str() + 7);
     } else if (arg.rfind("--dir=", 0) == 0) {
       flags->dir = arg.substr(6);
+    } else if (arg.rfind("--changed=", 0) == 0) {
+      flags->changed = std::atof(arg.c_str() + 10);
     } else {
       return false;
     }
   }
-  return flags->rows > 0 && flags->dim > 0 && flags->reps > 0 && !flags->dir.empty();
+  return flags->rows > 0 && flags->dim > 0 && flags->reps > 0 && !flags->dir.empty() &&
+         flags->changed >= 0 && flags->changed <= 1;
 }
 
 ps::SparseTableOptions AdamTable(int dim) {
@@ -69,15 +78,41 @@ ps::SparseTableOptions AdamTable(int dim) {
   return options;
 }
 
-void Fill(int64_t rows, ps::SparseTable* table) {
+// Calls visit(keys) with the table's N keys, kKeysPerRequest at a time, always in the
+// same order.
+template <typename Visit>
+void ForEachKeyBatch(int64_t rows, Visit visit) {
   std::vector<uint64_t> keys(kKeysPerRequest);
-  std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * table->dim());
   uint64_t seed = 1;  // splitmix64 is a bijection on its counter: keys are distinct
   for (int64_t done = 0; done < rows; done += kKeysPerRequest) {
     const size_t n = static_cast<size_t>(std::min<int64_t>(kKeysPerRequest, rows - done));
     for (size_t i = 0; i < n; ++i) keys[i] = SplitMix64Next(&seed);
-    table->Pull(std::span(keys).first(n), std::span(out).first(n * table->dim()));
+    visit(std::span<const uint64_t>(keys).first(n));
   }
+}
+
+void Fill(int64_t rows, ps::SparseTable* table) {
+  std::vector<float> out(static_cast<size_t>(kKeysPerRequest) * table->dim());
+  ForEachKeyBatch(rows, [&](std::span<const uint64_t> keys) {
+    table->Pull(keys, std::span(out).first(keys.size() * table->dim()));
+  });
+}
+
+// Clears the change marks, then one optimizer step on each row with probability
+// `fraction` (a hash of its key decides, so the rows are spread over the table).
+void ChangeRows(int64_t rows, double fraction, ps::SparseTable* table) {
+  table->ClearChanged();
+  const uint64_t threshold = static_cast<uint64_t>(fraction * 18446744073709551615.0);
+  std::vector<uint64_t> chosen;
+  std::vector<float> grads;
+  ForEachKeyBatch(rows, [&](std::span<const uint64_t> keys) {
+    chosen.clear();
+    for (uint64_t key : keys) {
+      if (Mix64(key ^ 0x636b7074) <= threshold) chosen.push_back(key);
+    }
+    grads.assign(chosen.size() * table->dim(), 0.01f);
+    table->ApplyGradients(chosen, grads, 1);
+  });
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -90,12 +125,14 @@ struct WriteTimes {
   uint64_t bytes = 0;
 };
 
-// What Server::WriteShards does for a sparse-only server with state.
-Status WriteCheckpoint(const ps::SparseTable& table, const std::string& dir, WriteTimes* times) {
+// What Server::WriteShards does for a sparse-only server with state: a full checkpoint,
+// or with Rows::kChanged an incremental one.
+Status WriteCheckpoint(const ps::SparseTable& table, const std::string& dir, WriteTimes* times,
+                       ps::SparseTable::Rows rows = ps::SparseTable::Rows::kAll) {
   const auto start = std::chrono::steady_clock::now();
   io::ShardContents shard, state;
   shard.sparse_dim = table.dim();
-  table.Export(&shard.keys, &shard.weights, &state.weights);
+  table.Export(&shard.keys, &shard.weights, &state.weights, rows);
   times->export_s = SecondsSince(start);
   pb::ShardFileInfo weights_info, state_info;
   RETURN_IF_ERROR(io::WriteShard(dir + "/" + kWeightsFile, shard, &weights_info));
@@ -139,6 +176,34 @@ std::string Join(const std::vector<double>& v) {
   return out;
 }
 
+// The incremental checkpoint after a step on flags.changed of the rows, against the full
+// write (full_write_s, full_bytes) just measured. Into its own directory `dir`, as a
+// server writes each checkpoint (replacing the 2 GB full files would time their deletion).
+Status RunIncremental(const Flags& flags, const std::string& dir, double full_write_s,
+                      uint64_t full_bytes, ps::SparseTable* table) {
+  const auto change_start = std::chrono::steady_clock::now();
+  ChangeRows(flags.rows, flags.changed, table);
+  const double change_s = SecondsSince(change_start);
+  std::vector<double> write_s, export_s;
+  uint64_t bytes = 0;
+  for (int rep = 0; rep < flags.reps; ++rep) {
+    WriteTimes w;
+    RETURN_IF_ERROR(WriteCheckpoint(*table, dir, &w, ps::SparseTable::Rows::kChanged));
+    bytes = w.bytes;
+    write_s.push_back(w.total_s);
+    export_s.push_back(w.export_s);
+  }
+  std::printf(
+      "RESULT case=incremental_checkpoint_%lld rows=%zu changed_rows=%zu bytes=%llu "
+      "full_bytes=%llu change_s=%.1f write_s=%.3f export_s=%.3f full_write_s=%.3f "
+      "speedup=%.1f write_runs=%s\n",
+      static_cast<long long>(flags.rows), table->size(), table->changed_rows(),
+      static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(full_bytes), change_s,
+      Median(write_s), Median(export_s), full_write_s, full_write_s / Median(write_s),
+      Join(write_s).c_str());
+  return Status::OK();
+}
+
 int Run(const Flags& flags) {
   ps::SparseTable table(AdamTable(flags.dim));
   const auto fill_start = std::chrono::steady_clock::now();
@@ -171,9 +236,6 @@ int Run(const Flags& flags) {
     export_s.push_back(w.export_s);
     restore_s.push_back(r);
   }
-  ::unlink((dir + "/" + kWeightsFile).c_str());
-  ::unlink((dir + "/" + kStateFile).c_str());
-  ::rmdir(dir.c_str());
   const double mb = static_cast<double>(bytes) / 1e6;
   std::printf(
       "RESULT case=checkpoint_%lld rows=%zu dim=%d state_floats=%d bytes=%llu fill_s=%.1f "
@@ -183,7 +245,22 @@ int Run(const Flags& flags) {
       static_cast<unsigned long long>(bytes), fill_s, Median(write_s), mb / Median(write_s),
       Median(export_s), Median(restore_s), mb / Median(restore_s), Join(write_s).c_str(),
       Join(restore_s).c_str());
-  return 0;
+  int status = 0;
+  if (flags.changed > 0) {
+    const std::string incremental = dir + "/incremental";
+    Status s = RunIncremental(flags, incremental, Median(write_s), bytes, &table);
+    if (!s.ok()) {
+      std::fprintf(stderr, "checkpoint_bench: %s\n", s.ToString().c_str());
+      status = 1;
+    }
+    ::unlink((incremental + "/" + kWeightsFile).c_str());
+    ::unlink((incremental + "/" + kStateFile).c_str());
+    ::rmdir(incremental.c_str());
+  }
+  ::unlink((dir + "/" + kWeightsFile).c_str());
+  ::unlink((dir + "/" + kStateFile).c_str());
+  ::rmdir(dir.c_str());
+  return status;
 }
 
 }  // namespace
@@ -193,7 +270,8 @@ int main(int argc, char** argv) {
   tessera::bench::Flags flags;
   if (!tessera::bench::ParseFlags(argc, argv, &flags)) {
     std::fprintf(stderr,
-                 "usage: checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR]\n");
+                 "usage: checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR] "
+                 "[--changed=0.01]\n");
     return 2;
   }
   return tessera::bench::Run(flags);

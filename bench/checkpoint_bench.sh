@@ -7,17 +7,21 @@
 # per-server MB/s here is what each server sees (on its own disk, or its share of a shared one).
 # Skips (exit 1) when MemAvailable is short of ~4x the payload (table, exported copies,
 # the serialized file, the restored table) plus 2 GiB. Temp files are removed.
-#   bench/checkpoint_bench.sh [--rows=N] [--dir=DIR]     defaults 10000000, /tmp
+# Then an incremental checkpoint (checkpoint.full_every > 1) of the same table after one
+# Adam step on a random --changed fraction of its rows (default 1%), against the full write.
+#   bench/checkpoint_bench.sh [--rows=N] [--dir=DIR] [--changed=F]   defaults 10000000, /tmp, 0.01
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${TESSERA_BUILD_DIR:-$root/build}"
 rows=10000000
 dir=/tmp
+changed=0.01
 for arg in "$@"; do
   case "$arg" in
     --rows=*) rows="${arg#--rows=}" ;;
     --dir=*) dir="${arg#--dir=}" ;;
-    *) echo "usage: $0 [--rows=N] [--dir=DIR]" >&2; exit 2 ;;
+    --changed=*) changed="${arg#--changed=}" ;;
+    *) echo "usage: $0 [--rows=N] [--dir=DIR] [--changed=F]" >&2; exit 2 ;;
   esac
 done
 ninja -C "$build" checkpoint_bench >/dev/null
@@ -29,7 +33,7 @@ if ((need_kib > avail_kib)); then
   exit 1
 fi
 
-echo "bench/checkpoint_bench.sh --rows=$rows --dir=$dir, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg), $(df -h --output=source,fstype "$dir" | tail -1)"
+echo "bench/checkpoint_bench.sh --rows=$rows --dir=$dir --changed=$changed, $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg), $(df -h --output=source,fstype "$dir" | tail -1)"
 ddfile="$(mktemp "$dir/checkpoint_bench_dd.XXXXXX")"
 trap 'rm -f "$ddfile"' EXIT
 dd_runs=()
@@ -42,8 +46,9 @@ done
 disk=$(printf '%s\n' "${dd_runs[@]}" | sort -g | sed -n 2p)
 echo "dd 1 GiB conv=fdatasync MB/s: ${dd_runs[*]}"
 
-result=$(timeout 1800 "$build/bench/checkpoint_bench" --rows="$rows" --dir="$dir")
-echo "$result"
+both=$(timeout 1800 "$build/bench/checkpoint_bench" --rows="$rows" --dir="$dir" --changed="$changed")
+echo "$both"
+result=$(grep '^RESULT case=checkpoint_' <<<"$both")
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"; }
 write=$(field write_mb_s)
 restore=$(field restore_mb_s)
@@ -51,3 +56,11 @@ echo
 echo "| rows | bytes written | write s | write MB/s | restore s | restore MB/s | disk MB/s (dd) | write / disk |"
 echo "|---|---|---|---|---|---|---|---|"
 echo "| $(field rows) | $(field bytes) | $(field write_s) | $write | $(field restore_s) | $restore | $disk | $(awk -v w="$write" -v d="$disk" 'BEGIN {printf "%.2f", w / d}') |"
+incremental=$(grep '^RESULT case=incremental_checkpoint_' <<<"$both" || true)
+if [[ -n "$incremental" ]]; then
+  result="$incremental"
+  echo
+  echo "| rows | changed rows | bytes written | write s | full bytes | full write s | full / incremental write time |"
+  echo "|---|---|---|---|---|---|---|"
+  echo "| $(field rows) | $(field changed_rows) | $(field bytes) | $(field write_s) | $(field full_bytes) | $(field full_write_s) | $(field speedup) |"
+fi

@@ -110,6 +110,12 @@ void PrintResult(const io::ExportResult& r) {
       "weights\n",
       weights / 1e6, r.source_state_bytes / 1e6, r.export_bytes / 1e6,
       weights > 0 ? r.export_bytes / weights : 0.0);
+  if (r.source_links > 1) {
+    std::printf(
+        "  source: an incremental checkpoint, read with its chain of %zu checkpoints "
+        "(sizes above are of all of them)\n",
+        r.source_links);
+  }
 }
 
 }  // namespace

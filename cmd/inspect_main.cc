@@ -1,11 +1,12 @@
 // `tessera inspect DIR`: what a model or checkpoint directory holds, and whether
-// every file in it is intact.
+// every file in it is intact (for an incremental checkpoint: its chain, every link).
 #include <cstdio>
 #include <iostream>
 
 #include <gflags/gflags.h>
 
 #include "cmd/commands.h"
+#include "io/checkpoint_chain.h"
 #include "io/model_file.h"
 #include "scheduler/checkpoint.h"
 
@@ -38,6 +39,38 @@ void PrintExportInfo(const pb::ExportInfo& e) {
               static_cast<unsigned long long>(e.dropped_below_norm()), e.prune_norm_below());
 }
 
+uint64_t SparseRows(const pb::ModelManifest& m) {
+  uint64_t rows = 0;
+  for (const pb::ShardFileInfo& f : m.shards()) rows += f.sparse_rows();
+  return rows;
+}
+
+// Full or incremental, and for an incremental checkpoint the chain it needs, oldest first.
+void PrintChain(const std::string& dir, const pb::ModelManifest& m) {
+  if (!m.is_checkpoint()) return;
+  if (!m.has_base()) {
+    std::printf("  full checkpoint: every row\n");
+    return;
+  }
+  std::printf(
+      "  incremental checkpoint: %llu sparse rows changed since its base %s (and every "
+      "dense block)\n",
+      static_cast<unsigned long long>(SparseRows(m)), m.base().c_str());
+  StatusOr<std::vector<io::ChainLink>> chain = io::ReadChain(dir);
+  if (!chain.ok()) {
+    std::printf("  chain: broken (below: why)\n");
+    return;
+  }
+  std::string line;
+  for (const io::ChainLink& link : *chain) {
+    const bool full = !link.manifest.has_base();
+    line += (line.empty() ? "" : " <- ") + io::CheckpointDirName(link.dir) + " (" +
+            (full ? "full, " : "+") + std::to_string(SparseRows(link.manifest)) + " rows)";
+  }
+  std::printf("  chain, oldest first (%zu links; resuming reads each in turn): %s\n", chain->size(),
+              line.c_str());
+}
+
 }  // namespace
 
 int RunInspect() {
@@ -60,13 +93,17 @@ int RunInspect() {
   std::printf("  epochs done %d, server update count (step) %lld, written by %d server(s)\n",
               m.epochs_done(), static_cast<long long>(m.global_step()), m.shards_size());
   if (m.has_export_info()) PrintExportInfo(m.export_info());
+  PrintChain(FLAGS_dir, m);
   uint64_t total = 0;
   PrintFiles("shard", m.shards(), &total);
   PrintFiles("state", m.state_shards(), &total);
   std::printf("  total %.1f MB\n", total / 1e6);
   Status valid = scheduler::VerifyCheckpoint(FLAGS_dir);
-  std::printf("  valid: %s\n", valid.ok() ? "yes (every file's checksum and size match)"
-                                          : ("NO: " + valid.ToString()).c_str());
+  std::printf("  valid: %s\n", valid.ok()
+                                   ? (m.has_base() ? "yes (every file of every link of the chain: "
+                                                     "checksums and sizes match)"
+                                                   : "yes (every file's checksum and size match)")
+                                   : ("NO: " + valid.ToString()).c_str());
   return valid.ok() ? 0 : 1;
 }
 

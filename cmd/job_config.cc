@@ -197,6 +197,11 @@ Status ValidateJobConfig(const pb::JobConfig& config) {
     return Status::InvalidArgument("checkpoint.every_seconds must be >= 0 (0: none), got " +
                                    std::to_string(checkpoint.every_seconds()));
   }
+  if (checkpoint.full_every() < 1) {
+    return Status::InvalidArgument(
+        "checkpoint.full_every must be at least 1 (1: every checkpoint is full), got " +
+        std::to_string(checkpoint.full_every()));
+  }
   if (config.output().model_dir().empty()) {
     return Status::InvalidArgument("output.model_dir must not be empty");
   }

@@ -441,6 +441,12 @@ TEST(ValidateJobConfigTest, NamesBadCheckpointFields) {
   config.mutable_checkpoint()->set_keep(0);
   s = ValidateJobConfig(config);
   EXPECT_NE(s.message().find("checkpoint.keep"), std::string::npos) << s.ToString();
+  config.mutable_checkpoint()->set_keep(3);
+  config.mutable_checkpoint()->set_full_every(0);
+  s = ValidateJobConfig(config);
+  EXPECT_NE(s.message().find("checkpoint.full_every"), std::string::npos) << s.ToString();
+  config.mutable_checkpoint()->set_full_every(4);
+  EXPECT_TRUE(ValidateJobConfig(config).ok());
 }
 
 // Every shipped example is a valid job whose model builds (its data format too, when

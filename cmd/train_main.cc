@@ -292,6 +292,7 @@ Status RunServer(const RankContext& c, const model::Model& model) {
   options.timeout_ms = cluster.timeout_ms();
   options.slot_bits = cluster.slot_bits();
   options.threads = cluster.server_threads();
+  options.full_every = c.config.checkpoint().full_every();
   ps::Server server(std::move(options), c.router, c.nodes, scheduler.get());
   Status s;
   if (!c.resume_dir.empty()) {

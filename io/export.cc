@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "io/checkpoint_chain.h"
 #include "io/file_util.h"
 #include "io/model_file.h"
 
@@ -82,23 +83,27 @@ Status AppendDense(const std::string& path, const ShardContents& in, ShardConten
 }
 
 Status CheckSourceManifest(const std::string& dir, const pb::ModelManifest& m) {
-  if (m.format_version() != kManifestFormatVersion || m.shards_size() < 1 ||
+  // ReadChain checked the format version against the base.
+  if (m.shards_size() < 1 ||
       (m.state_shards_size() != 0 && m.state_shards_size() != m.shards_size())) {
-    return Status::Corruption(dir + "/MANIFEST: format_version " +
-                              std::to_string(m.format_version()) + ", " +
-                              std::to_string(m.shards_size()) + " shards and " +
-                              std::to_string(m.state_shards_size()) + " state files");
+    return Status::Corruption(dir + "/MANIFEST: " + std::to_string(m.shards_size()) +
+                              " shards and " + std::to_string(m.state_shards_size()) +
+                              " state files");
   }
   return Status::OK();
 }
 
-// The export's MANIFEST: the source's config and progress, the new shard, no state.
+// The export's MANIFEST: the source's config and progress, the new shard, no state; a
+// whole model even when the source was an incremental checkpoint.
 pb::ModelManifest ExportManifest(const pb::ModelManifest& source, const pb::ShardFileInfo& shard,
                                  const pb::ExportInfo& info) {
   pb::ModelManifest manifest = source;
   manifest.clear_shards();
   manifest.clear_state_shards();
   manifest.clear_is_checkpoint();
+  manifest.clear_base();
+  manifest.clear_base_manifest_xxh64();
+  manifest.set_format_version(kManifestFormatVersion);
   manifest.set_created_by(kCreatedBy);
   *manifest.add_shards() = shard;
   *manifest.mutable_export_info() = info;
@@ -124,9 +129,10 @@ Status ExportOptions::Validate() const {
 StatusOr<ExportResult> ExportModel(const std::string& source_dir, const std::string& out_dir,
                                    const ExportOptions& options) {
   RETURN_IF_ERROR(options.Validate());
-  ASSIGN_OR_RETURN(pb::ModelManifest source, ReadManifest(source_dir));
-  RETURN_IF_ERROR(CheckSourceManifest(source_dir, source));
+  ASSIGN_OR_RETURN(std::vector<ChainLink> chain, ReadChain(source_dir));
+  const pb::ModelManifest& source = chain.back().manifest;
   ExportResult result;
+  result.source_links = chain.size();
   pb::ExportInfo& info = result.info;
   info.set_source(source_dir);
   info.set_precision(options.precision);
@@ -136,12 +142,27 @@ StatusOr<ExportResult> ExportModel(const std::string& source_dir, const std::str
   out.sparse_dim = source.sparse_dim();
   out.dense_size = source.dense_size();
   out.encoding = options.precision;
-  for (int i = 0; i < source.shards_size(); ++i) {
-    ASSIGN_OR_RETURN(SourceShard shard, ReadSourceShard(source_dir, source, i));
-    SelectRows(shard, options, &out, &info);
-    RETURN_IF_ERROR(AppendDense(source_dir + "/" + source.shards(i).file(), shard.weights, &out));
-    result.source_weight_bytes += source.shards(i).bytes();
-    if (source.state_shards_size() > 0) result.source_state_bytes += source.state_shards(i).bytes();
+  // Newest link first (one link unless the source is an incremental checkpoint): its
+  // dense blocks are the model's, and an older link's row of a key a newer one holds is
+  // stale. Only the keys of the newer links are held, not their rows.
+  StaleRowFilter stale;
+  for (size_t l = chain.size(); l-- > 0;) {
+    const ChainLink& link = chain[l];
+    RETURN_IF_ERROR(CheckSourceManifest(link.dir, link.manifest));
+    stale.StartLink(/*older_links_follow=*/l > 0);
+    for (int i = 0; i < link.manifest.shards_size(); ++i) {
+      ASSIGN_OR_RETURN(SourceShard shard, ReadSourceShard(link.dir, link.manifest, i));
+      stale.Drop(&shard.weights, &shard.state);
+      SelectRows(shard, options, &out, &info);
+      if (l + 1 == chain.size()) {
+        RETURN_IF_ERROR(
+            AppendDense(link.dir + "/" + link.manifest.shards(i).file(), shard.weights, &out));
+      }
+      result.source_weight_bytes += link.manifest.shards(i).bytes();
+      if (link.manifest.state_shards_size() > 0) {
+        result.source_state_bytes += link.manifest.state_shards(i).bytes();
+      }
+    }
   }
   // A block or key in two shards, or a block missing, is the source's fault.
   const uint64_t blocks =

@@ -1,4 +1,5 @@
-// Export for serving (`tessera export`): reads a checkpoint or a model directory and
+// Export for serving (`tessera export`): reads a checkpoint (an incremental one with its
+// chain, io/checkpoint_chain.h) or a model directory and
 // writes a model directory that serving loads without a cluster and without knowing how
 // many servers trained it: the weights only (no optimizer state), every server's rows
 // merged into one shard file, the sparse rows optionally in half precision or int8 and
@@ -13,6 +14,7 @@
 // ExportModel keeps no state: thread-safe for distinct output directories.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -42,8 +44,9 @@ struct ExportOptions {
 // What an export did and what it wrote.
 struct ExportResult {
   pb::ExportInfo info;               // also in the export's MANIFEST
-  uint64_t source_weight_bytes = 0;  // the source's weight shard files
+  uint64_t source_weight_bytes = 0;  // the source's weight shard files (of every link)
   uint64_t source_state_bytes = 0;   // its optimizer-state files (checkpoints only)
+  size_t source_links = 1;           // checkpoints read: more for an incremental one's chain
   uint64_t export_bytes = 0;         // the export's shard file
   uint64_t rows_kept = 0;
 };

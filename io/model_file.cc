@@ -12,6 +12,7 @@
 #include <numeric>
 #include <queue>
 
+#include "io/checkpoint_chain.h"
 #include "io/file_util.h"
 #include "io/row_encoding.h"
 
@@ -528,17 +529,31 @@ const float* LoadedModel::FindSparseRow(uint64_t key) const {
 
 StatusOr<LoadedModel> LoadModel(const std::string& dir) {
   LoadedModel model;
-  ASSIGN_OR_RETURN(model.manifest_, ReadManifest(dir));
-  const pb::ModelManifest& manifest = model.manifest_;
-  if (manifest.format_version() != kManifestFormatVersion || manifest.shards_size() < 1) {
-    return Status::Corruption(dir + "/MANIFEST: format_version " +
-                              std::to_string(manifest.format_version()) + " with " +
-                              std::to_string(manifest.shards_size()) + " shards");
+  ASSIGN_OR_RETURN(std::vector<ChainLink> chain, ReadChain(dir));
+  model.manifest_ = chain.back().manifest;
+  model.sparse_dim_ = model.manifest_.sparse_dim();
+  // Newest link first: its dense blocks are the model's, and an older link's row of a
+  // key a newer link holds is stale.
+  std::vector<ShardContents> rows;
+  StaleRowFilter stale;
+  for (size_t l = chain.size(); l-- > 0;) {
+    const ChainLink& link = chain[l];
+    stale.StartLink(/*older_links_follow=*/l > 0);
+    if (link.manifest.shards_size() < 1) {
+      return Status::Corruption(link.dir + "/MANIFEST lists no shard files");
+    }
+    ASSIGN_OR_RETURN(std::vector<ShardContents> shards, ReadShards(link.dir, link.manifest));
+    if (l + 1 == chain.size()) {
+      Status merged = MergeDense(shards, link.manifest.dense_size(), &model.dense_);
+      if (!merged.ok()) return merged.WithContext("model " + link.dir);
+    }
+    for (ShardContents& shard : shards) {
+      stale.Drop(&shard);
+      shard.dense_values = {};
+      rows.push_back(std::move(shard));
+    }
   }
-  ASSIGN_OR_RETURN(std::vector<ShardContents> shards, ReadShards(dir, manifest));
-  model.sparse_dim_ = manifest.sparse_dim();
-  Status merged = MergeSparse(shards, model.sparse_dim_, &model.keys_, &model.weights_);
-  if (merged.ok()) merged = MergeDense(shards, manifest.dense_size(), &model.dense_);
+  Status merged = MergeSparse(rows, model.sparse_dim_, &model.keys_, &model.weights_);
   if (!merged.ok()) return merged.WithContext("model " + dir);
   return model;
 }

@@ -124,7 +124,9 @@ class LoadedModel {
 // Reads `dir`/MANIFEST and every shard it lists, checking each shard's size and
 // checksum against the manifest, that the shards agree with the manifest and with one
 // another (one server index each, every key in one shard only, every dense block present
-// exactly once). Any disagreement is Corruption naming the file.
+// exactly once). Any disagreement is Corruption naming the file. An incremental
+// checkpoint is read with its whole chain (io/checkpoint_chain.h): each link checked so,
+// newer rows replacing older ones, the dense blocks the newest link's.
 StatusOr<LoadedModel> LoadModel(const std::string& dir);
 
 }  // namespace tessera::io

@@ -46,7 +46,8 @@ Server::Server(ServerOptions options, net::Router* router, const net::NodeTable*
       done_cursor_(nodes->worker_ranks().size()),
       lost_(nodes->worker_ranks().size(), false),
       last_step_(nodes->worker_ranks().size(), 0),
-      last_cursor_(nodes->worker_ranks().size()) {
+      last_cursor_(nodes->worker_ranks().size()),
+      chain_tip_(options_.full_every) {
   // The full initial vector is only needed to seed this server's blocks.
   options_.initial_dense.clear();
   options_.initial_dense.shrink_to_fit();
@@ -337,7 +338,10 @@ Status Server::WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* we
   shard.server_index = state.server_index = options_.server_index;
   shard.num_servers = state.num_servers = options_.num_servers;
   shard.sparse_dim = table_.dim();
-  table_.Export(&shard.keys, &shard.weights, with_state ? &state.weights : nullptr);
+  // Checkpoints may be incremental: then only the rows changed since the base.
+  const std::string base = with_state ? chain_tip_.BaseFor(request.dir(), request.full()) : "";
+  table_.Export(&shard.keys, &shard.weights, with_state ? &state.weights : nullptr,
+                base.empty() ? SparseTable::Rows::kAll : SparseTable::Rows::kChanged);
   shard.dense_block_floats = options_.dense_block_floats;
   shard.dense_size = options_.dense_size;
   dense_.Export(&shard.block_ids, &shard.dense_values, with_state ? &state.dense_values : nullptr);
@@ -356,11 +360,30 @@ Status Server::WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* we
   const std::string state_name = ShardFileName("state", options_.server_index, options_.num_servers);
   RETURN_IF_ERROR(io::WriteShard(request.dir() + "/" + state_name, state, state_info));
   state_info->set_file(state_name);
+  weights_info->set_base(base);
+  state_info->set_base(base);
+  table_.ClearChanged();
+  chain_tip_.Advance(request.dir(), base);
   return Status::OK();
 }
 
 Status Server::LoadCheckpoint(const std::string& dir, bool weights_only) {
-  ASSIGN_OR_RETURN(pb::ModelManifest manifest, io::ReadManifest(dir));
+  ASSIGN_OR_RETURN(std::vector<io::ChainLink> chain, io::ReadChain(dir));
+  for (const io::ChainLink& link : chain) {
+    RETURN_IF_ERROR(ImportCheckpointFiles(link.dir, link.manifest, weights_only));
+  }
+  table_.ClearChanged();  // the next checkpoint holds what changes after this one
+  if (weights_only) return Status::OK();
+  chain_tip_.ResumeAt(dir, chain.size());
+  const pb::ModelManifest& manifest = chain.back().manifest;
+  global_step_ = manifest.global_step();
+  epoch_ = manifest.epochs_done();  // the workers start there
+  next_step_ = manifest.step_in_epoch() + 1;
+  return Status::OK();
+}
+
+Status Server::ImportCheckpointFiles(const std::string& dir, const pb::ModelManifest& manifest,
+                                     bool weights_only) {
   if (manifest.sparse_dim() != table_.dim() || manifest.dense_size() != options_.dense_size) {
     return Status::InvalidArgument(dir + ": the checkpoint holds a model of another shape (sparse "
                                    "dim " + std::to_string(manifest.sparse_dim()) + ", dense size " +
@@ -382,10 +405,6 @@ Status Server::LoadCheckpoint(const std::string& dir, bool weights_only) {
     }
     RETURN_IF_ERROR(ImportOwned(shard, has_state ? &state : nullptr));
   }
-  if (weights_only) return Status::OK();
-  global_step_ = manifest.global_step();
-  epoch_ = manifest.epochs_done();  // the workers start there
-  next_step_ = manifest.step_in_epoch() + 1;
   return Status::OK();
 }
 
@@ -426,7 +445,7 @@ Status Server::HandleSaveAt(const net::Message& msg) {
   pb::SaveAt request;
   RETURN_IF_ERROR(net::ParseBody(msg, 0, &request));
   if (scheduler_ == nullptr) return Status::Internal("SAVE_AT reached a server without a scheduler");
-  armed_[{request.epoch(), request.step()}] = request.dir();
+  armed_[{request.epoch(), request.step()}] = request;
   return SkipUnreachableCheckpoints();
 }
 
@@ -455,9 +474,10 @@ Status Server::MaybeCheckpoint(int64_t step) {
   auto it = armed_.find({epoch_, step});
   if (it == armed_.end()) return Status::OK();
   pb::SaveRequest request;
-  request.set_dir(it->second);
+  request.set_dir(it->second.dir());
   request.set_epoch(epoch_);
   request.set_with_state(true);
+  request.set_full(it->second.full());
   armed_.erase(it);
   // An old MANIFEST (a run this one resumed) must not vouch for files being replaced.
   std::remove((request.dir() + "/" + io::kManifestName).c_str());

@@ -24,6 +24,11 @@
 // its data to the others. When every live worker is already out of data, REOPEN lets
 // the listed workers push again in this epoch once every step so far is applied.
 //
+// Incremental checkpoints (io/checkpoint_chain.h): a checkpoint is written with only the
+// rows changed since this server's previous one (SparseTable change tracking; every
+// dense block, they are small) unless it is the full_every-th, the first, or the
+// request says `full`; each file names its base for the scheduler to check.
+//
 // Threading: Run() owns every member. The sparse table is cut into
 // ServerOptions::threads shards by slot, each updated and read by a thread of its own
 // (ps/sharded_table.h): one step's update and one pull use every shard's thread at
@@ -39,6 +44,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "io/checkpoint_chain.h"
 #include "io/model_file.h"
 #include "net/cluster.h"
 #include "net/socket.h"
@@ -61,6 +67,7 @@ struct ServerOptions {
   // Slot-owning threads of the sparse table (cluster.server_threads), the network
   // thread included: 1 runs the table on the network thread alone.
   int threads = 1;
+  int full_every = 1;       // checkpoint.full_every: 1, every checkpoint is full
 };
 
 // Dense block b belongs to server b mod num_servers.
@@ -80,6 +87,8 @@ class Server {
   // checkpoint whatever the number of servers that wrote it (resharding), the
   // update count, and for a checkpoint inside an epoch the step to continue after.
   // Call before Run().
+  // An incremental checkpoint is loaded with its chain, oldest link first (later rows
+  // replace earlier ones), and the next checkpoint builds on it.
   // With `weights_only` (train --init_from: continue training a trained model on new
   // data), only the weights are taken: no optimizer state, and the job counts its
   // steps and epochs from zero. `dir` may then also be a model directory or an export.
@@ -134,6 +143,10 @@ class Server {
                             std::vector<zmq::message_t> files);
   Status WriteShards(const pb::SaveRequest& request, pb::ShardFileInfo* weights_info,
                      pb::ShardFileInfo* state_info);
+  // Imports what this server owns of every shard of one checkpoint directory (one link
+  // of a chain), state too unless `weights_only`.
+  Status ImportCheckpointFiles(const std::string& dir, const pb::ModelManifest& manifest,
+                               bool weights_only);
   // Imports the rows and blocks of one checkpoint shard that this server owns.
   Status ImportOwned(const io::ShardContents& shard, const io::ShardContents* state);
   Status EnterEpoch(int epoch);
@@ -168,7 +181,8 @@ class Server {
   std::vector<int64_t> last_step_;
   std::vector<pb::WorkerCursor> last_cursor_;
   std::vector<pb::Reopen> reopens_;  // received, not yet applied
-  std::map<std::pair<int, int64_t>, std::string> armed_;  // (epoch, step) -> dir
+  std::map<std::pair<int, int64_t>, pb::SaveAt> armed_;  // (epoch, step) -> request
+  io::ChainTip chain_tip_;  // which checkpoint the next incremental one builds on
   std::map<int64_t, std::vector<Push>> pushes_;  // step -> per worker index
   std::deque<PendingPull> pending_pulls_;
   int64_t waiting_since_ms_ = -1;  // when the oldest unmet wait began

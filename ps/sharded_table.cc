@@ -85,11 +85,11 @@ void ShardedTable::ApplySum(std::span<const SparseGradient> gradients, float sca
 }
 
 void ShardedTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
-                          std::vector<float>* state) {
-  if (shards_.size() == 1) return shards_[0]->table.Export(keys, weights, state);
+                          std::vector<float>* state, SparseTable::Rows which) {
+  if (shards_.size() == 1) return shards_[0]->table.Export(keys, weights, state, which);
   threads_.RunShards(shards(), [&](int t) {
     Shard& s = *shards_[t];
-    s.table.Export(&s.export_keys, &s.export_weights, state ? &s.export_state : nullptr);
+    s.table.Export(&s.export_keys, &s.export_weights, state ? &s.export_state : nullptr, which);
   });
   MergeExports(keys, weights, state);
   for (auto& s : shards_) {
@@ -101,7 +101,8 @@ void ShardedTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weigh
 
 void ShardedTable::MergeExports(std::vector<uint64_t>* keys, std::vector<float>* weights,
                                 std::vector<float>* state) const {
-  const size_t rows = size();
+  size_t rows = 0;
+  for (const auto& s : shards_) rows += s->export_keys.size();
   keys->resize(rows);
   weights->resize(rows * dim_);
   if (state != nullptr) state->resize(rows * state_floats_);
@@ -125,6 +126,16 @@ void ShardedTable::MergeExports(std::vector<uint64_t>* keys, std::vector<float>*
                   state_floats_ * sizeof(float));
     }
   }
+}
+
+void ShardedTable::ClearChanged() {
+  for (auto& s : shards_) s->table.ClearChanged();
+}
+
+size_t ShardedTable::changed_rows() const {
+  size_t rows = 0;
+  for (const auto& s : shards_) rows += s->table.changed_rows();
+  return rows;
 }
 
 Status ShardedTable::Import(std::span<const uint64_t> keys, std::span<const float> weights,

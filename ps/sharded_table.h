@@ -53,9 +53,14 @@ class ShardedTable {
 
   // As SparseTable::Export and Import: rows sorted by key, whatever the shards.
   void Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
-              std::vector<float>* state = nullptr);
+              std::vector<float>* state = nullptr,
+              SparseTable::Rows which = SparseTable::Rows::kAll);
   Status Import(std::span<const uint64_t> keys, std::span<const float> weights,
                 std::span<const float> state = {});
+
+  // As SparseTable's: every shard's change bits cleared; rows changed in all shards.
+  void ClearChanged();
+  size_t changed_rows() const;
 
   int dim() const { return dim_; }
   int state_floats() const { return state_floats_; }

@@ -1,6 +1,7 @@
 #include "ps/sparse_table.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -100,6 +101,7 @@ uint32_t SparseTable::FindOrAppend(uint64_t key, bool* appended) {
     i = FindSlot(key);
   }
   slots_[i] = Slot{key, AppendRow()};
+  MarkChanged(slots_[i].row);
   return slots_[i].row;
 }
 
@@ -108,6 +110,7 @@ uint32_t SparseTable::AppendRow() {
                                   << " is full: 2^32 - 1 rows";
   const uint32_t row = static_cast<uint32_t>(size_);
   if ((row & page_row_mask_) == 0) pages_.push_back(NewPage());
+  if ((row & 63) == 0) changed_.push_back(0);
   ++size_;
   return row;
 }
@@ -184,16 +187,18 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   for (size_t i = 0; i < keys.size(); ++i) {
     float* row = RowData(rows_[i]);
     ApplyUpdate(prepared, dim, row, row + dim, grads.data() + i * dim);
+    MarkChanged(rows_[i]);
   }
 }
 
 void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
-                         std::vector<float>* state) const {
+                         std::vector<float>* state, Rows which) const {
+  const bool changed_only = which == Rows::kChanged;
   std::vector<std::pair<uint64_t, uint32_t>> rows;
-  rows.reserve(size_);
+  rows.reserve(changed_only ? changed_rows() : size_);
   for (size_t i = 0; i < capacity_; ++i) {
     const Slot s = slots_[i];  // a copy: a packed field cannot bind to a reference
-    if (s.row != kNoRow) rows.emplace_back(s.key, s.row);
+    if (s.row != kNoRow && (!changed_only || IsChanged(s.row))) rows.emplace_back(s.key, s.row);
   }
   std::sort(rows.begin(), rows.end());
   const int dim = options_.dim;
@@ -227,7 +232,9 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     bool appended = false;  // every value is set below: no initial values needed
-    float* row = RowData(FindOrAppend(keys[i], &appended));
+    const uint32_t index = FindOrAppend(keys[i], &appended);
+    MarkChanged(index);
+    float* row = RowData(index);
     std::memcpy(row, weights.data() + i * dim, dim * sizeof(float));
     if (state.empty()) {
       InitOptimizerState(options_.optimizer, dim, row, row + dim);
@@ -238,13 +245,21 @@ Status SparseTable::Import(std::span<const uint64_t> keys, std::span<const float
   return Status::OK();
 }
 
+void SparseTable::ClearChanged() { std::fill(changed_.begin(), changed_.end(), uint64_t{0}); }
+
+size_t SparseTable::changed_rows() const {
+  size_t count = 0;
+  for (uint64_t word : changed_) count += static_cast<size_t>(std::popcount(word));
+  return count;
+}
+
 size_t SparseTable::MemoryBytes() const {
   size_t page_bytes = PageFloats() * sizeof(float);
   // Pages cut, not whole slabs: a slab's uncut pages are never touched.
   return capacity_ * sizeof(Slot) + pages_.size() * page_bytes +
          pages_.capacity() * sizeof(pages_[0]) + slabs_.capacity() * sizeof(slabs_[0]) +
          options_.init.capacity() * sizeof(ColumnInit) +
-         rows_.capacity() * sizeof(uint32_t);
+         rows_.capacity() * sizeof(uint32_t) + changed_.capacity() * sizeof(uint64_t);
 }
 
 }  // namespace tessera::ps

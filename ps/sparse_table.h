@@ -14,8 +14,10 @@
 // are cut from slabs of 1, 2, 4, 8, then 16 pages, and the map and slabs of 2 MiB or
 // more sit on transparent huge pages (ps/huge_pages.h): fewer TLB misses on random
 // rows. A slab's pages not yet cut are address space only (never touched).
-// No per-row metadata. At dim 16 with Adam (192 payload bytes a row) the whole table
-// is 1.08x to 1.16x its payload, depending on where the map is in its doubling.
+// No per-row metadata in the arena; beside it, one bit a row says whether the row
+// changed since the last checkpoint (ClearChanged), for incremental checkpoints. At dim
+// 16 with Adam (192 payload bytes a row) the whole table is 1.08x to 1.16x its payload,
+// depending on where the map is in its doubling.
 //
 // Thread-safety: none. One thread owns a table (the server's slot-owning thread);
 // const methods may run concurrently with each other only.
@@ -69,11 +71,24 @@ class SparseTable {
   // bias correction).
   void ApplyGradients(std::span<const uint64_t> keys, std::span<const float> grads, int64_t step);
 
-  // Every row's key and weights, sorted by key: keys gets size() keys, weights
-  // size() x dim floats. With `state`, also each row's optimizer state (size() x
-  // state_floats(), for checkpoints). Replaces the vectors' contents.
+  // Which rows Export copies: all of them, or those changed since ClearChanged().
+  enum class Rows { kAll, kChanged };
+
+  // Every row's key and weights (or only the changed rows'), sorted by key: keys gets
+  // one key a row, weights dim floats a row. With `state`, also each row's optimizer
+  // state (state_floats() a row, for checkpoints). Replaces the vectors' contents.
   void Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
-              std::vector<float>* state = nullptr) const;
+              std::vector<float>* state = nullptr, Rows rows = Rows::kAll) const;
+
+  // Change tracking for incremental checkpoints. A row is "changed" from the moment
+  // anything writes it (created by Pull or ApplyGradients, updated by ApplyGradients,
+  // set by Import) until ClearChanged(), which a server calls once a checkpoint holding
+  // it is written. A created row counts although its values are a function of its key:
+  // restoring a checkpoint must give back the same set of rows, which later models and
+  // checkpoints list. Costs one bit a row and one OR per written row.
+  void ClearChanged();
+  // Rows changed since ClearChanged() (a popcount over the bits: O(size() / 64)).
+  size_t changed_rows() const;
 
   // Sets the weights of each key (creating rows as needed). Without `state` those
   // rows get the fresh optimizer state of those weights; with it (keys.size() x state_floats()), exactly
@@ -122,6 +137,8 @@ class SparseTable {
   float* NewPage();
   void GrowMap();
   size_t PageFloats() const { return static_cast<size_t>(row_floats_) << page_rows_log2_; }
+  void MarkChanged(uint32_t row) { changed_[row >> 6] |= uint64_t{1} << (row & 63); }
+  bool IsChanged(uint32_t row) const { return (changed_[row >> 6] >> (row & 63)) & 1; }
   float* RowData(uint32_t row) {
     return pages_[row >> page_rows_log2_] + size_t{row & page_row_mask_} * row_floats_;
   }
@@ -145,6 +162,7 @@ class SparseTable {
   std::vector<LargeArray<float>> slabs_;
   size_t slab_pages_ = 0;       // pages the last slab holds
   size_t slab_cut_ = 0;         // of which cut
+  std::vector<uint64_t> changed_;  // bit r: row r changed since ClearChanged()
 };
 
 }  // namespace tessera::ps

@@ -323,5 +323,77 @@ TEST(SparseTableTest, FtrlImportWithoutStateKeepsTheWeights) {
   EXPECT_NEAR(row[1], -0.5 - 0.1 * 0.5 / 1.5, 1e-6);
 }
 
+// ---- Change tracking (incremental checkpoints) ----
+
+std::vector<uint64_t> ChangedKeys(const SparseTable& table) {
+  std::vector<uint64_t> keys;
+  std::vector<float> weights;
+  table.Export(&keys, &weights, nullptr, SparseTable::Rows::kChanged);
+  return keys;
+}
+
+std::vector<uint64_t> Sorted(std::vector<uint64_t> keys) {
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+TEST(SparseTableTest, ChangedRowsAreThoseUpdatedOrCreatedSinceClearChanged) {
+  SparseTable table(Options(3, Kind::kAdam));
+  std::vector<uint64_t> old_keys = Keys(500);
+  Pull(table, old_keys);
+  EXPECT_EQ(table.changed_rows(), 500u);  // created rows count
+  table.ClearChanged();
+  EXPECT_EQ(table.changed_rows(), 0u);
+  EXPECT_TRUE(ChangedKeys(table).empty());
+  // Updated rows, and rows a pull creates, count; rows only read (Pull of an existing
+  // row, Peek of a missing one) do not.
+  std::vector<uint64_t> updated = {old_keys[7], old_keys[300], old_keys[42]};
+  std::vector<float> grads(updated.size() * 3, 0.5f);
+  table.ApplyGradients(updated, grads, 1);
+  std::vector<uint64_t> created = {Mix64(100001), Mix64(100002)};
+  Pull(table, created);
+  Pull(table, std::span<const uint64_t>(old_keys).first(100));
+  Peek(table, Mix64(100003));
+  std::vector<uint64_t> expected = updated;
+  expected.insert(expected.end(), created.begin(), created.end());
+  EXPECT_EQ(ChangedKeys(table), Sorted(expected));
+  EXPECT_EQ(table.changed_rows(), 5u);
+}
+
+TEST(SparseTableTest, ExportOfChangedRowsHoldsTheirCurrentWeightsAndState) {
+  SparseTable table(Options(4, Kind::kAdam));
+  std::vector<uint64_t> keys = Keys(3000);  // past one 64-row word and one page
+  Pull(table, keys);
+  table.ClearChanged();
+  std::vector<uint64_t> updated = {keys[2999], keys[0], keys[64], keys[63], keys[1500]};
+  std::vector<float> grads(updated.size() * 4);
+  for (size_t i = 0; i < grads.size(); ++i) grads[i] = 0.01f * static_cast<float>(i + 1);
+  table.ApplyGradients(updated, grads, 1);
+  std::vector<uint64_t> all_keys, changed_keys;
+  std::vector<float> all_weights, all_state, changed_weights, changed_state;
+  table.Export(&all_keys, &all_weights, &all_state);
+  table.Export(&changed_keys, &changed_weights, &changed_state, SparseTable::Rows::kChanged);
+  ASSERT_EQ(changed_keys, Sorted(updated));
+  const size_t sf = table.state_floats();
+  for (size_t i = 0; i < changed_keys.size(); ++i) {
+    const size_t j =
+        std::lower_bound(all_keys.begin(), all_keys.end(), changed_keys[i]) - all_keys.begin();
+    for (size_t c = 0; c < 4; ++c) EXPECT_EQ(changed_weights[i * 4 + c], all_weights[j * 4 + c]);
+    for (size_t c = 0; c < sf; ++c) EXPECT_EQ(changed_state[i * sf + c], all_state[j * sf + c]);
+  }
+}
+
+TEST(SparseTableTest, ImportMarksItsRowsChanged) {
+  // A server clears the marks after loading a checkpoint; the table itself does not
+  // guess which writes a checkpoint already holds.
+  SparseTable table(Options(2, Kind::kSgd));
+  Pull(table, Keys(10));
+  table.ClearChanged();
+  std::vector<uint64_t> keys = {Keys(10)[3], 77};
+  std::vector<float> weights = {1, 2, 3, 4};
+  ASSERT_TRUE(table.Import(keys, weights).ok());
+  EXPECT_EQ(ChangedKeys(table), Sorted(keys));
+}
+
 }  // namespace
 }  // namespace tessera::ps

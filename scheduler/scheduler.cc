@@ -111,7 +111,8 @@ Scheduler::Scheduler(SchedulerOptions options, net::Router* router,
       servers_(std::move(servers)),
       nodes_(nodes),
       out_(out),
-      log_(log) {
+      log_(log),
+      chain_(options_.config.checkpoint().dir(), options_.resume_dir) {
   num_workers_ = static_cast<int>(nodes_->worker_ranks().size());
   epochs_ = options_.config.training().epochs();
   timeout_ms_ = options_.config.cluster().timeout_ms();
@@ -618,6 +619,7 @@ StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool w
   request.set_dir(dir);
   request.set_epoch(epoch_);
   request.set_with_state(with_state);
+  request.set_full(with_state && chain_.full_needed());
   RETURN_IF_ERROR(SendToServers(Header(pb::SAVE), &request));
   pb::ModelManifest manifest;
   manifest.set_format_version(1);
@@ -641,8 +643,17 @@ StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool w
     }
     manifest.set_global_step(reply.header.step());
   }
+  if (with_state) {
+    Status linked = chain_.Link(&manifest);
+    if (!linked.ok()) {  // now chain_.full_needed(): the servers write every row
+      *log_ << "checkpoint " << dir << ": " << linked.message() << "; writing it in full"
+            << std::endl;
+      return SaveShards(dir, with_state);
+    }
+  }
   // Written last and atomically: a directory without a MANIFEST holds no model.
   RETURN_IF_ERROR(io::WriteManifest(dir, manifest));
+  if (with_state) chain_.Completed(dir, manifest);
   return manifest;
 }
 
@@ -657,10 +668,10 @@ Status Scheduler::SaveCheckpoint() {
   char line[256];
   std::snprintf(line, sizeof(line), "checkpoint %s: %.1f MB in %.2f s", dir.c_str(), bytes / 1e6,
                 NowSeconds() - start);
-  *log_ << line << std::endl;
+  *log_ << line << DescribeLink(manifest) << std::endl;
   last_checkpoint_s_ = NowSeconds();
   last_written_ = std::max(last_written_, std::make_pair(epoch_, int64_t{0}));
-  return PruneCheckpoints(c.dir(), c.keep());
+  return PruneCheckpoints(c.dir(), c.keep(), CheckpointName(epoch_, 0));
 }
 
 Status Scheduler::ResumeCursors() {
@@ -756,6 +767,7 @@ Status Scheduler::RequestCheckpoint(int epoch, int64_t step, bool timed) {
   request.set_epoch(epoch);
   request.set_step(step);
   request.set_dir(p.dir);
+  request.set_full(chain_.full_needed());
   return SendToServers(Header(pb::SAVE_AT), &request);
 }
 
@@ -846,8 +858,15 @@ Status Scheduler::FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* p
   manifest.set_is_checkpoint(true);
   manifest.set_num_workers(num_workers_);
   manifest.set_created_by("tessera train, job " + options_.job_id);
+  Status linked = chain_.Link(&manifest);
+  if (!linked.ok()) {  // dropped like a skipped one; the next ones are full
+    *log_ << "checkpoint " << p->dir << " dropped: " << linked.message() << std::endl;
+    p->skipped = linked.message();
+    return FinishCheckpoint(epoch, step, p);
+  }
   // Written last and atomically: a directory without a MANIFEST is no checkpoint.
   RETURN_IF_ERROR(io::WriteManifest(p->dir, manifest));
+  chain_.Completed(p->dir, manifest);
   uint64_t bytes = 0;
   for (const auto& f : manifest.shards()) bytes += f.bytes();
   for (const auto& f : manifest.state_shards()) bytes += f.bytes();
@@ -855,13 +874,13 @@ Status Scheduler::FinishCheckpoint(int epoch, int64_t step, PendingCheckpoint* p
   std::snprintf(line, sizeof(line), "checkpoint %s (epoch %d, step %lld): %.1f MB in %.2f s",
                 p->dir.c_str(), epoch + 1, static_cast<long long>(step), bytes / 1e6,
                 NowSeconds() - p->start_s);
-  *log_ << line << std::endl;
+  *log_ << line << DescribeLink(manifest) << std::endl;
   last_checkpoint_s_ = NowSeconds();
   last_written_ = std::max(last_written_, std::make_pair(epoch, step));
   if (!p->timed && epoch == epoch_ && phase_ == Phase::kTrain) {
     RETURN_IF_ERROR(ArmStepCheckpoints(epoch, step));
   }
-  return PruneCheckpoints(c.dir(), c.keep());
+  return PruneCheckpoints(c.dir(), c.keep(), CheckpointName(epoch, step));
 }
 
 Status Scheduler::SaveModel() {

@@ -41,6 +41,7 @@
 #include "net/socket.h"
 #include "proto/config.pb.h"
 #include "proto/messages.pb.h"
+#include "scheduler/checkpoint.h"
 
 namespace tessera::scheduler {
 
@@ -241,6 +242,8 @@ class Scheduler {
   std::pair<int, int64_t> last_written_{-1, 0};
   // (epoch, step) some server reported applied (it wrote a checkpoint there).
   std::pair<int, int64_t> applied_hint_{-1, 0};
+  // Incremental checkpoints: the bases the servers may build on.
+  CheckpointChain chain_;
   double last_progress_file_s_ = 0.0;
   int64_t steps_before_epoch_ = 0;  // BSP steps of the epochs before this one
 

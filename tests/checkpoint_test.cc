@@ -1,5 +1,7 @@
 // Checkpoints through real mpirun: exact resume, resharding onto another number of
-// servers, and falling back past a corrupt checkpoint.
+// servers, and falling back past a corrupt checkpoint; the same through chains of
+// incremental checkpoints (checkpoint.full_every).
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -46,6 +48,19 @@ class CheckpointTest : public ::testing::Test {
   // The shard checksums a model directory's MANIFEST lists: equal iff bit-identical.
   std::string Checksums(const std::string& model_dir) {
     CommandResult r = RunCommand("grep xxh64 " + model_dir + "/MANIFEST");
+    return r.output;
+  }
+
+  // The bytes of every file a checkpoint's MANIFEST lists.
+  long long ListedBytes(const std::string& checkpoint) {
+    CommandResult r =
+        RunCommand("awk '/ bytes:/ {s += $2} END {print s + 0}' " + checkpoint + "/MANIFEST");
+    return std::atoll(r.output.c_str());
+  }
+
+  // The `base:` line of a checkpoint's MANIFEST ("" for a full checkpoint).
+  std::string BaseOf(const std::string& checkpoint) {
+    CommandResult r = RunCommand("grep '^base:' " + checkpoint + "/MANIFEST");
     return r.output;
   }
 
@@ -197,6 +212,167 @@ TEST_F(CheckpointTest, ResumeWithDropoutFromInsideAnEpochIsBitForBit) {
                                        "/ckpt/epoch-0001-step-000000010");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_EQ(Checksums(dir_ + "/resumed"), expected);
+}
+
+
+// ---- Incremental checkpoints (checkpoint.full_every) ----
+//
+// With every_steps: 10 and full_every: 3 the 30-step epochs of this data give, per
+// epoch, checkpoints after steps 10, 20, 30 and at the end; every third one a server
+// writes is full: epoch-0000-step-10 full, -20 and -30 incremental, epoch-0001 full,
+// epoch-0001-step-10 and -20 incremental, epoch-0001-step-30 full, epoch-0002
+// incremental, ... The tests check the ones they rely on.
+constexpr char kChain[] = "every_steps: 10 full_every: 3";
+
+TEST_F(CheckpointTest, ResumeFromAnIncrementalCheckpointGivesTheUninterruptedModelBitForBit) {
+  keep_ = 50;
+  checkpoint_extra_ = kChain;
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  const std::string from = dir_ + "/ckpt/epoch-0001-step-000000020";
+  EXPECT_NE(straight.output.find("checkpoint " + from + " (epoch 2, step 20): "), std::string::npos)
+      << straight.output;
+  EXPECT_NE(straight.output.find("changed rows on top of epoch-0001-step-000000010"),
+            std::string::npos)
+      << straight.output;
+  ASSERT_EQ(BaseOf(from), "base: \"epoch-0001-step-000000010\"\n");
+  CommandResult inspect = RunCommand(TesseraBin() + " inspect --dir " + from);
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("incremental checkpoint: "), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("(3 links; resuming reads each in turn): epoch-0001 (full, "),
+            std::string::npos)
+      << inspect.output;
+  // Resumed where it lies (its bases beside it); the run writes the later ones again.
+  CommandResult resumed = Train(2, "--model_dir " + dir_ + "/resumed --resume " + from);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming from " + from + " (epoch 1, step 20 of epoch 2)"),
+            std::string::npos)
+      << resumed.output;
+  std::string expected = Checksums(dir_ + "/straight");
+  ASSERT_NE(expected.find("xxh64"), std::string::npos);
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), expected);
+}
+
+TEST_F(CheckpointTest, AnIncrementalCheckpointIsMuchSmallerWhenFewRowsChanged) {
+  // A checkpoint after every step, full every 20th: step 21's is full (the ~75k rows
+  // trained so far), step 22's holds only the rows step 22 touched.
+  keep_ = 100;
+  checkpoint_extra_ = "every_steps: 1 full_every: 20";
+  CommandResult r = Train(2, "--epochs 1 --model_dir " + dir_ + "/m");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string full = dir_ + "/ckpt/epoch-0000-step-000000021";
+  const std::string delta = dir_ + "/ckpt/epoch-0000-step-000000022";
+  ASSERT_EQ(BaseOf(full), "");
+  ASSERT_EQ(BaseOf(delta), "base: \"epoch-0000-step-000000021\"\n");
+  const long long full_bytes = ListedBytes(full), delta_bytes = ListedBytes(delta);
+  ASSERT_GT(full_bytes, 1000000) << full;
+  EXPECT_LT(delta_bytes * 5, full_bytes) << delta_bytes << " bytes against " << full_bytes;
+  // And it is the model after step 22: resuming from it trains on to the same model.
+  CommandResult resumed = Train(2, "--epochs 1 --model_dir " + dir_ + "/resumed --resume " + delta);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), Checksums(dir_ + "/m"));
+}
+
+TEST_F(CheckpointTest, ADamagedOrMissingBaseMakesResumeAutoFallBackToAValidChain) {
+  keep_ = 50;
+  checkpoint_extra_ = kChain;
+  CommandResult straight = Train(2, "--epochs 2 --model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  const std::string ckpt = dir_ + "/ckpt/";
+  ASSERT_EQ(BaseOf(ckpt + "epoch-0002"), "base: \"epoch-0001-step-000000030\"\n");
+  ASSERT_EQ(BaseOf(ckpt + "epoch-0001-step-000000030"), "");
+  ASSERT_EQ(BaseOf(ckpt + "epoch-0001-step-000000020"), "base: \"epoch-0001-step-000000010\"\n");
+  ASSERT_EQ(BaseOf(ckpt + "epoch-0001-step-000000010"), "base: \"epoch-0001\"\n");
+  // A flipped byte in the full base of the newest; the full base of the two before it gone.
+  const std::string bad = ckpt + "epoch-0001-step-000000030/state-00000-of-00002.tsr";
+  RunCommand("printf 'x' | dd of=" + bad + " bs=1 seek=64 conv=notrunc");
+  CommandResult inspect = RunCommand(TesseraBin() + " inspect --dir " + ckpt + "epoch-0002");
+  EXPECT_EQ(inspect.exit_code, 1) << inspect.output;
+  EXPECT_NE(inspect.output.find("valid: NO"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find(bad), std::string::npos) << inspect.output;
+  RunCommand("rm -r " + ckpt + "epoch-0001");
+  inspect = RunCommand(TesseraBin() + " inspect --dir " + ckpt + "epoch-0001-step-000000020");
+  EXPECT_EQ(inspect.exit_code, 1) << inspect.output;
+  EXPECT_NE(inspect.output.find(ckpt + "epoch-0001/MANIFEST"), std::string::npos) << inspect.output;
+  CommandResult resumed = Train(2, "--epochs 2 --model_dir " + dir_ + "/resumed --resume auto");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("skipping checkpoint " + ckpt + "epoch-0002: "), std::string::npos)
+      << resumed.output;
+  EXPECT_NE(resumed.output.find(bad), std::string::npos) << resumed.output;
+  EXPECT_NE(resumed.output.find("skipping checkpoint " + ckpt + "epoch-0001-step-000000020: "),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_NE(resumed.output.find(ckpt + "epoch-0001/MANIFEST"), std::string::npos) << resumed.output;
+  // The newest valid chain: epoch-0000-step-10 (full) <- -20 <- -30.
+  EXPECT_NE(resumed.output.find("resuming from " + ckpt + "epoch-0000-step-000000030"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), Checksums(dir_ + "/straight"));
+}
+
+TEST_F(CheckpointTest, ResumingAChainOnThreeThenOneServersKeepsTheModel) {
+  keep_ = 50;
+  checkpoint_extra_ = kChain;
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  std::string auc = JsonField(ReadFile(dir_ + "/straight/metrics.jsonl"), "auc");
+  // From a 2-server link; 3 servers then write the next link on top of it.
+  const std::string ckpt = dir_ + "/ckpt/";
+  CommandResult three = Train(
+      3, "--epochs 2 --model_dir " + dir_ + "/m3 --resume " + ckpt + "epoch-0001-step-000000010");
+  ASSERT_EQ(three.exit_code, 0) << three.output;
+  const std::string mixed = ckpt + "epoch-0001-step-000000020";
+  ASSERT_EQ(BaseOf(mixed), "base: \"epoch-0001-step-000000010\"\n");
+  EXPECT_NE(ReadFile(mixed + "/MANIFEST").find("shard-00002-of-00003.tsr"), std::string::npos);
+  // 3-server delta <- 2-server delta <- 2-server full, read by 1 server.
+  CommandResult one = Train(1, "--model_dir " + dir_ + "/m1 --resume " + mixed);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_EQ(JsonField(ReadFile(dir_ + "/m1/metrics.jsonl"), "auc"), auc);
+}
+
+TEST_F(CheckpointTest, PredictExportAndInitFromReadAnIncrementalCheckpointsWholeChain) {
+  keep_ = 50;
+  checkpoint_extra_ = kChain;
+  CommandResult straight = Train(2, "--model_dir " + dir_ + "/straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  const std::string last = dir_ + "/ckpt/epoch-0003";  // the model after the last epoch
+  ASSERT_NE(BaseOf(last), "");
+  const std::string train = *data_ + "/train.tsv";
+  auto predict = [&](const std::string& model, const std::string& out) {
+    return RunCommand(TesseraBin() + " predict --model " + model + " --data " + train +
+                      " --predictions_out " + dir_ + "/" + out);
+  };
+  ASSERT_EQ(predict(dir_ + "/straight", "p_model").exit_code, 0);
+  CommandResult from_chain = predict(last, "p_chain");
+  ASSERT_EQ(from_chain.exit_code, 0) << from_chain.output;
+  EXPECT_EQ(ReadFile(dir_ + "/p_chain"), ReadFile(dir_ + "/p_model"));
+  CommandResult exported =
+      RunCommand(TesseraBin() + " export --checkpoint " + last + " --out " + dir_ + "/served");
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  // Every key of the training data was trained on: the export scores exactly alike.
+  ASSERT_EQ(predict(dir_ + "/served", "p_served").exit_code, 0);
+  EXPECT_EQ(ReadFile(dir_ + "/p_served"), ReadFile(dir_ + "/p_model"));
+  // --init_from the chain starts the servers from the same weights as from the model.
+  checkpoint_extra_ = "";
+  CommandResult from_chain_run =
+      Train(2, "--epochs 1 --model_dir " + dir_ + "/from_chain --init_from " + last);
+  ASSERT_EQ(from_chain_run.exit_code, 0) << from_chain_run.output;
+  CommandResult from_model_run =
+      Train(2, "--epochs 1 --model_dir " + dir_ + "/from_model --init_from " + dir_ + "/straight");
+  ASSERT_EQ(from_model_run.exit_code, 0) << from_model_run.output;
+  EXPECT_EQ(Checksums(dir_ + "/from_chain"), Checksums(dir_ + "/from_model"));
+}
+
+TEST_F(CheckpointTest, KeepNeverDeletesABaseAKeptCheckpointNeeds) {
+  keep_ = 2;
+  checkpoint_extra_ = kChain;
+  CommandResult r = Train(2, "--model_dir " + dir_ + "/m");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The newest two, epoch-0002-step-30 and epoch-0003, and the full one they build on.
+  EXPECT_EQ(RunCommand("ls " + dir_ + "/ckpt").output,
+            "epoch-0002-step-000000020\nepoch-0002-step-000000030\nepoch-0003\n");
+  CommandResult inspect = RunCommand(TesseraBin() + " inspect --dir " + dir_ + "/ckpt/epoch-0003");
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
 }
 
 }  // namespace

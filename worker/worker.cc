@@ -205,14 +205,15 @@ Status Worker::TrainBatch(int epoch, int64_t examples) {
   cursor_.set_batches_done(cursor_.batches_done() + 1);
   cursor_.set_examples(cursor_.examples() + examples);
   cursor_.set_loss_sum(cursor_.loss_sum() + loss * static_cast<double>(examples));
-  RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense,
-                                &cursor_));
+  // Traced before the push: a batch the servers may have applied is always in the trace.
   if (trace_ != nullptr) {
     std::fprintf(trace_, "%d %lld %lld %lld\n", epoch, static_cast<long long>(cursor_.chunk_id()),
                  static_cast<long long>(cursor_.batches_done() - 1),
                  static_cast<long long>(examples));
     std::fflush(trace_);
   }
+  RETURN_IF_ERROR(client_->Push(epoch, step_, batch_.unique_keys, grads_.sparse, grads_.dense,
+                                &cursor_));
   // Examples count data lines; the loss is the mean over the batch, negatives included.
   unreported_examples_ += examples;
   unreported_loss_ += loss * static_cast<double>(examples);

@@ -33,7 +33,7 @@ struct WorkerOptions {
   // Implicit feedback: negatives added to every training batch (count 0: none).
   // Validation data is scored as it is.
   NegativeSamplingOptions negatives;
-  // Tests only: append "epoch chunk_id batch_index examples" for every batch pushed
+  // Tests only: append "epoch chunk_id batch_index examples" for every batch, before its push
   // ("" : none), so that a test can check each example was trained once.
   std::string trace_path;
 };
