@@ -116,6 +116,35 @@ TEST(ShardedTableTest, AnyNumberOfThreadsGivesTheRowsOfOneTableBitForBit) {
   }
 }
 
+// Incremental checkpoints through the shards: after ClearChanged, Export(kChanged) of
+// any number of shards holds exactly the rows one table reports changed.
+TEST(ShardedTableTest, ChangedRowsOverShardsAreThoseOfOneTable) {
+  for (int threads : {1, 3}) {
+    SparseTable one(Options(OptimizerOptions::Kind::kAdam));
+    ShardedTable sharded(Options(OptimizerOptions::Kind::kAdam), threads, kSlotBits, 2);
+    uint64_t rng = 9;
+    Gradients first = RandomGradients(2, 800, 5000, 5, &rng);
+    ApplyLikeOneTable(&one, first, 0.5f, 1);
+    sharded.ApplySum(first.views(), 0.5f, 1);
+    one.ClearChanged();
+    sharded.ClearChanged();
+    EXPECT_EQ(sharded.changed_rows(), 0u);
+    Gradients second = RandomGradients(1, 50, 5000, 5, &rng);
+    ApplyLikeOneTable(&one, second, 1.0f, 2);
+    sharded.ApplySum(second.views(), 1.0f, 2);
+    std::vector<uint64_t> keys_a, keys_b;
+    std::vector<float> weights_a, weights_b, state_a, state_b;
+    one.Export(&keys_a, &weights_a, &state_a, SparseTable::Rows::kChanged);
+    sharded.Export(&keys_b, &weights_b, &state_b, SparseTable::Rows::kChanged);
+    EXPECT_EQ(sharded.changed_rows(), one.changed_rows()) << threads;
+    EXPECT_GT(keys_a.size(), 0u);
+    EXPECT_LT(keys_a.size(), one.size());
+    EXPECT_EQ(keys_a, keys_b) << threads;
+    EXPECT_TRUE(SameBits(weights_a, weights_b));
+    EXPECT_TRUE(SameBits(state_a, state_b));
+  }
+}
+
 TEST(ShardedTableTest, ANegativeZeroGradientSumsToPositiveZero) {
   // Adam keeps the sign of a zero in its moment: the sum must start from +0.0f.
   ShardedTable sharded(Options(OptimizerOptions::Kind::kAdam), 2, kSlotBits, 1);
