@@ -226,7 +226,7 @@ struct RankContext {
 
 // --init_from: the new data scored by the starting model and by the trained one, through
 // the same serving path as `tessera predict` (after the job, so that start-up is not
-// delayed; the other ranks wait in the final barrier meanwhile).
+// delayed; the other ranks have said BYE and exited by then).
 Status ReportBeforeAndAfter(const pb::JobConfig& config) {
   std::vector<std::string> files;
   if (config.data().has_validation()) {

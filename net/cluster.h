@@ -1,6 +1,7 @@
 // Bootstrap (DESIGN.md §2): MPI is used once, to all-gather every rank's role, host
 // and endpoint into a NodeTable; after that all traffic is ZeroMQ, and MPI returns
-// only at shutdown (MPI_Finalize) or to abort the whole job on a fatal error.
+// only at shutdown (MPI_Finalize) or to abort on a fatal error (the whole job under a
+// plain mpirun; only this rank under --enable-recovery: see cmd/train_main.cc).
 // MpiRuntime is created once in main() and passed down; NodeTable is immutable and
 // safe to share between threads.
 #pragma once
