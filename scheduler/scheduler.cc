@@ -630,9 +630,10 @@ StatusOr<pb::ModelManifest> Scheduler::SaveShards(const std::string& dir, bool w
   manifest.set_is_checkpoint(with_state);
   manifest.set_num_workers(num_workers_);
   manifest.set_created_by("tessera train, job " + options_.job_id);
-  for (auto& server : servers_) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    auto& server = servers_[i];
     net::Message reply;
-    RETURN_IF_ERROR(server->ReceiveOrTimeout(&reply, timeout_ms_, "a request to save the model"));
+    RETURN_IF_ERROR(AwaitServerReply(i, &reply, "a request to save the model"));
     if (reply.header.kind() != pb::SAVE_DONE) {
       return Status::IOError(server->peer_description() + " could not save its shard: " +
                              reply.header.error());
@@ -937,6 +938,28 @@ Status Scheduler::SendToServers(const pb::Header& header, const google::protobuf
     }
   }
   return Status::OK();
+}
+
+Status Scheduler::AwaitServerReply(size_t index, net::Message* reply, const std::string& what) {
+  // In slices, so that a server that dies while saving is reported after the heartbeat
+  // timeout rather than after the whole cluster.timeout_ms.
+  const int64_t deadline = NowMs() + timeout_ms_;
+  const int rank = nodes_->server_ranks()[index];
+  const int heartbeat_timeout = options_.config.cluster().heartbeat_timeout_ms();
+  while (true) {
+    const int64_t left = deadline - NowMs();
+    if (left <= 0) {
+      return Status::DeadlineExceeded(servers_[index]->peer_description() + " did not answer " +
+                                      what + " within " + std::to_string(timeout_ms_) +
+                                      " ms (cluster.timeout_ms)");
+    }
+    ASSIGN_OR_RETURN(bool got, servers_[index]->Receive(reply, static_cast<int>(
+                                                                    std::min<int64_t>(left, kTickMs))));
+    if (got) return Status::OK();
+    if (options_.heartbeats != nullptr && options_.heartbeats->SilentMs(rank) > heartbeat_timeout) {
+      return ServerGone(rank, options_.heartbeats->SilentMs(rank));
+    }
+  }
 }
 
 Status Scheduler::ServerGone(int rank, int64_t silent_ms) const {

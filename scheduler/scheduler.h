@@ -134,6 +134,9 @@ class Scheduler {
   Status AwaitHellos();
   // Heartbeats: declares silent workers lost; a silent server is an error.
   Status CheckHeartbeats();
+  // Waits for server `index`'s answer to `what` for up to cluster.timeout_ms, or until
+  // its heartbeats say it is gone.
+  Status AwaitServerReply(size_t index, net::Message* reply, const std::string& what);
   // The error that stops the job when server `rank` has been silent for `silent_ms`.
   Status ServerGone(int rank, int64_t silent_ms) const;
   Status DeclareLost(int worker, int64_t silent_ms);
