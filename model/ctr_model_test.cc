@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "model/activation.h"
 #include "model/model.h"
+#include "model/test_params.h"
 
 namespace tessera::model {
 namespace {
@@ -43,7 +44,7 @@ struct TestBatch {
 };
 
 float Uniform(uint64_t stream, uint64_t index, float scale) {
-  return static_cast<float>((2.0 * UniformFromKey(7, stream, 0, index) - 1.0) * scale);
+  return TestUniform(7, stream, index, scale);
 }
 
 // bags[b][f] lists the rows of example b, field f. Weighted: every entry gets a
@@ -104,18 +105,7 @@ ModelSpec Spec(ModelKind kind, ActivationKind activation = ActivationKind::kRelu
 // Parameters large enough that every term of the logit matters. The streams are
 // chosen so that no ReLU input lies within the finite-difference step of its kink,
 // where a central difference says nothing about the derivative.
-struct TestParams {
-  std::vector<float> sparse;
-  std::vector<float> dense;
-  ParamsView View() const { return ParamsView{sparse, dense}; }
-};
-
-TestParams MakeParams(const Model& model) {
-  TestParams p;
-  for (int i = 0; i < kRows * model.sparse_dim(); ++i) p.sparse.push_back(Uniform(2, i, 0.5f));
-  for (int64_t i = 0; i < model.dense_size(); ++i) p.dense.push_back(Uniform(4, i, 0.5f));
-  return p;
-}
+TestParams MakeParams(const Model& model) { return MakeTestParams(model, kRows, 7, 2, 4, 0.5f); }
 
 double Act(ActivationKind kind, double x) {
   switch (kind) {

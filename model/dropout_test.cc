@@ -12,6 +12,7 @@
 #include "model/ctr_model.h"
 #include "model/mlp.h"
 #include "model/model.h"
+#include "model/test_params.h"
 
 namespace tessera::model {
 namespace {
@@ -23,7 +24,7 @@ constexpr int kRows = 6;
 constexpr int kExamples = 5;
 
 float Uniform(uint64_t stream, uint64_t index, float scale) {
-  return static_cast<float>((2.0 * UniformFromKey(11, stream, 0, index) - 1.0) * scale);
+  return TestUniform(11, stream, index, scale);
 }
 
 // A one-hot batch of kExamples examples over kRows rows; owns what its view points into.
@@ -67,18 +68,7 @@ ModelSpec DropoutSpec(ModelKind kind, float dropout) {
   return spec;
 }
 
-struct TestParams {
-  std::vector<float> sparse;
-  std::vector<float> dense;
-  ParamsView View() const { return ParamsView{sparse, dense}; }
-};
-
-TestParams MakeParams(const Model& model) {
-  TestParams p;
-  for (int i = 0; i < kRows * model.sparse_dim(); ++i) p.sparse.push_back(Uniform(2, i, 0.5f));
-  for (int64_t i = 0; i < model.dense_size(); ++i) p.dense.push_back(Uniform(4, i, 0.5f));
-  return p;
-}
+TestParams MakeParams(const Model& model) { return MakeTestParams(model, kRows, 11, 2, 4, 0.5f); }
 
 std::string KindName(ModelKind kind) {
   switch (kind) {

@@ -11,6 +11,7 @@
 
 #include "common/hash.h"
 #include "model/model.h"
+#include "model/test_params.h"
 
 namespace tessera::model {
 namespace {
@@ -22,7 +23,7 @@ constexpr int kRows = 12;
 constexpr int kItems = 5;
 
 float Uniform(uint64_t stream, uint64_t index, float scale) {
-  return static_cast<float>((2.0 * UniformFromKey(11, stream, 0, index) - 1.0) * scale);
+  return TestUniform(11, stream, index, scale);
 }
 
 // Bags over some fields: bags[n][f] lists example n's rows of field f, weighted.
@@ -67,20 +68,10 @@ ModelSpec Spec(ModelKind kind, LossKind loss) {
   return spec;
 }
 
-struct Params {
-  std::vector<float> sparse;
-  std::vector<float> dense;
-};
-
-Params MakeParams(const Model& model) {
-  Params p;
-  for (int i = 0; i < kRows * model.sparse_dim(); ++i) p.sparse.push_back(Uniform(1, i, 0.7f));
-  for (int64_t i = 0; i < model.dense_size(); ++i) p.dense.push_back(Uniform(2, i, 0.7f));
-  return p;
-}
+TestParams MakeParams(const Model& model) { return MakeTestParams(model, kRows, 11, 1, 2, 0.7f); }
 
 // Model::Predict of the user with every item, one example per pair.
-std::vector<float> PredictPairs(Model* model, const Params& params) {
+std::vector<float> PredictPairs(Model* model, const TestParams& params) {
   Bags pairs;
   pairs.num_fields = kFields;
   for (const auto& item : kItemBags) {
@@ -119,7 +110,7 @@ class RetrieverTest : public testing::TestWithParam<Case> {
 
   // The retriever's predictions for the user and every item, the user's rows taken
   // from their own block (as from a separate pull).
-  std::vector<float> RetrieverPredictions(const Params& params) {
+  std::vector<float> RetrieverPredictions(const TestParams& params) {
     auto retriever = std::move(Retriever::Create(spec_)).value();
     const int dim = std::move(CreateModel(spec_)).value()->sparse_dim();
     Bags user, items;
@@ -149,7 +140,7 @@ class RetrieverTest : public testing::TestWithParam<Case> {
 
 TEST_P(RetrieverTest, ScoresEqualPredictOnTheSamePairs) {
   auto model = std::move(CreateModel(spec_)).value();
-  const Params params = MakeParams(*model);
+  const TestParams params = MakeParams(*model);
   const std::vector<float> expected = PredictPairs(model.get(), params);
   const std::vector<float> scores = RetrieverPredictions(params);
   for (int n = 0; n < kItems; ++n) {
@@ -161,7 +152,7 @@ TEST_P(RetrieverTest, ClippedScoresEqualClippedPredict) {
   spec_.min_prediction = 2.8f;
   spec_.max_prediction = 3.2f;
   auto model = std::move(CreateModel(spec_)).value();
-  const Params params = MakeParams(*model);
+  const TestParams params = MakeParams(*model);
   const std::vector<float> expected = PredictPairs(model.get(), params);
   const std::vector<float> scores = RetrieverPredictions(params);
   for (int n = 0; n < kItems; ++n) {
@@ -173,7 +164,7 @@ TEST_P(RetrieverTest, ClippedScoresEqualClippedPredict) {
 TEST_P(RetrieverTest, ScoresManyUsersAsOneMatrix) {
   auto retriever = std::move(Retriever::Create(spec_)).value();
   auto model = std::move(CreateModel(spec_)).value();
-  const Params params = MakeParams(*model);
+  const TestParams params = MakeParams(*model);
   const ParamsView view{params.sparse, params.dense};
   Bags both, second, items;
   both.num_fields = second.num_fields = kUserFields;
@@ -203,7 +194,7 @@ INSTANTIATE_TEST_SUITE_P(UserItemKinds, RetrieverTest,
 TEST_P(RetrieverTest, NoItemsGiveNoScores) {
   auto retriever = std::move(Retriever::Create(spec_)).value();
   auto model = std::move(CreateModel(spec_)).value();
-  const Params params = MakeParams(*model);
+  const TestParams params = MakeParams(*model);
   const ParamsView view{params.sparse, params.dense};
   Bags user, none;
   user.num_fields = kUserFields;
