@@ -30,9 +30,18 @@
 #include <string>
 #include <vector>
 
+#include <gflags/gflags.h>
+
 #include "common/hash.h"
 #include "io/model_file.h"
 #include "ps/sparse_table.h"
+
+DEFINE_int64(rows, 10'000'000, "Rows of the table.");
+DEFINE_int32(dim, 16, "Floats per row (weights); Adam adds twice as many of state.");
+DEFINE_int32(reps, 3, "Repetitions of each write and restore (medians are reported).");
+DEFINE_string(dir, "/tmp", "Where the checkpoint files go.");
+DEFINE_double(changed, 0.01,
+              "Fraction of rows an incremental checkpoint holds, in [0, 1]; 0: none timed.");
 
 namespace tessera::bench {
 namespace {
@@ -42,30 +51,19 @@ constexpr char kWeightsFile[] = "shard-00000-of-00001.tsr";
 constexpr char kStateFile[] = "state-00000-of-00001.tsr";
 
 struct Flags {
-  int64_t rows = 10'000'000;
-  int dim = 16;
-  int reps = 3;
-  std::string dir = "/tmp";
-  double changed = 0.01;  // fraction of rows an incremental checkpoint holds; 0: none
+  int64_t rows = 0;
+  int dim = 0;
+  int reps = 0;
+  std::string dir;
+  double changed = 0;  // fraction of rows an incremental checkpoint holds; 0: none
 };
 
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--rows=", 0) == 0) {
-      flags->rows = std::atoll(arg.c_str() + 7);
-    } else if (arg.rfind("--dim=", 0) == 0) {
-      flags->dim = std::atoi(arg.c_str() + 6);
-    } else if (arg.rfind("--reps=", 0) == 0) {
-      flags->reps = std::atoi(arg.c_str() + 7);
-    } else if (arg.rfind("--dir=", 0) == 0) {
-      flags->dir = arg.substr(6);
-    } else if (arg.rfind("--changed=", 0) == 0) {
-      flags->changed = std::atof(arg.c_str() + 10);
-    } else {
-      return false;
-    }
-  }
+bool ParseFlags(Flags* flags) {
+  flags->rows = FLAGS_rows;
+  flags->dim = FLAGS_dim;
+  flags->reps = FLAGS_reps;
+  flags->dir = FLAGS_dir;
+  flags->changed = FLAGS_changed;
   return flags->rows > 0 && flags->dim > 0 && flags->reps > 0 && !flags->dir.empty() &&
          flags->changed >= 0 && flags->changed <= 1;
 }
@@ -267,8 +265,9 @@ int Run(const Flags& flags) {
 }  // namespace tessera::bench
 
 int main(int argc, char** argv) {
+  gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
   tessera::bench::Flags flags;
-  if (!tessera::bench::ParseFlags(argc, argv, &flags)) {
+  if (argc != 1 || !tessera::bench::ParseFlags(&flags)) {
     std::fprintf(stderr,
                  "usage: checkpoint_bench [--rows=10000000] [--dim=16] [--reps=3] [--dir=DIR] "
                  "[--changed=0.01]\n");

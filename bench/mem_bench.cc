@@ -22,8 +22,14 @@
 #include <string>
 #include <vector>
 
+#include <gflags/gflags.h>
+
 #include "common/hash.h"
 #include "ps/sparse_table.h"
+
+DEFINE_int64(rows, 1'000'000, "Rows to insert.");
+DEFINE_int32(dim, 16, "Floats per row (weights).");
+DEFINE_string(optimizer, "adam", "adam or adagrad: how much state a row carries.");
 
 namespace tessera::bench {
 namespace {
@@ -41,24 +47,15 @@ int64_t StatusBytes(const std::string& field) {
 }
 
 struct Flags {
-  int64_t rows = 1'000'000;
-  int dim = 16;
-  std::string optimizer = "adam";
+  int64_t rows = 0;
+  int dim = 0;
+  std::string optimizer;
 };
 
-bool ParseFlags(int argc, char** argv, Flags* flags) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--rows=", 0) == 0) {
-      flags->rows = std::atoll(arg.c_str() + 7);
-    } else if (arg.rfind("--dim=", 0) == 0) {
-      flags->dim = std::atoi(arg.c_str() + 6);
-    } else if (arg.rfind("--optimizer=", 0) == 0) {
-      flags->optimizer = arg.substr(12);
-    } else {
-      return false;
-    }
-  }
+bool ParseFlags(Flags* flags) {
+  flags->rows = FLAGS_rows;
+  flags->dim = FLAGS_dim;
+  flags->optimizer = FLAGS_optimizer;
   return flags->rows > 0 && flags->dim > 0 &&
          (flags->optimizer == "adam" || flags->optimizer == "adagrad");
 }
@@ -103,8 +100,9 @@ int Run(const Flags& flags) {
 }  // namespace tessera::bench
 
 int main(int argc, char** argv) {
+  gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
   tessera::bench::Flags flags;
-  if (!tessera::bench::ParseFlags(argc, argv, &flags)) {
+  if (argc != 1 || !tessera::bench::ParseFlags(&flags)) {
     std::fprintf(stderr, "usage: mem_bench --rows=N [--dim=16] [--optimizer=adam|adagrad]\n");
     return 2;
   }
