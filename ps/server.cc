@@ -234,7 +234,10 @@ Status Server::ApplyStep(int64_t step) {
   }
   if (contributors == 0) return Status::OK();
   ++global_step_;
-  const float scale = 1.0f / static_cast<float>(contributors);
+  // The epoch's participants: live workers that did not start it out of data.
+  int participants = 0;
+  for (size_t w = 0; w < lost_.size(); ++w) participants += !lost_[w] && done_from_[w] > 1;
+  const float scale = 1.0f / static_cast<float>(std::max(participants, contributors));
   for (float& g : merged_dense_) g *= scale;
   table_.ApplySum(sparse_grads_, scale, global_step_);
   if (!dense_ids.empty()) {

