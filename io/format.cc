@@ -4,6 +4,7 @@
 
 #include "io/criteo.h"
 #include "io/csv.h"
+#include "io/hash_buckets.h"
 #include "io/libffm.h"
 #include "io/libsvm.h"
 #include "io/movielens.h"
@@ -99,6 +100,17 @@ StatusOr<std::unique_ptr<DataFormat>> DataFormat::Create(const pb::DataConfig& c
     default:
       return Status::InvalidArgument("data.format " + std::to_string(config.format()) +
                                      " is not a known format");
+  }
+  const int64_t buckets = config.hash_buckets();
+  if (buckets < 0 || buckets > kMaxHashBuckets) {
+    return Status::InvalidArgument("data.hash_buckets must be between 0 (off) and 2^40 (" +
+                                   std::to_string(kMaxHashBuckets) + "), got " +
+                                   std::to_string(buckets));
+  }
+  if (buckets > 0) {
+    factory = [inner = std::move(factory), buckets]() -> std::unique_ptr<LineParser> {
+      return std::make_unique<HashBucketParser>(inner(), buckets);
+    };
   }
   std::unique_ptr<DataFormat> format(new DataFormat(std::move(layout), std::move(factory)));
   format->format_ = config.format();

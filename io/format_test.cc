@@ -4,10 +4,12 @@
 #include <google/protobuf/text_format.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "io/hash_buckets.h"
 #include "io/io_test_util.h"
 
 namespace tessera::io {
@@ -102,6 +104,63 @@ TEST(DataFormatTest, CsvSchemaErrorsNameTheField) {
       "format: CSV csv { column { role: LABEL } column { role: MULTI_HOT separator: '' } }"));
   EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), StartsWith("data.csv.column[1].separator"));
+}
+
+// One Criteo line whose categorical field f holds "<prefix><f>".
+std::string CriteoLine(const std::string& prefix) {
+  std::string line = "0";
+  for (int i = 0; i < 13; ++i) line += "\t1";
+  for (int f = 0; f < 26; ++f) line += "\t" + prefix + std::to_string(f);
+  return line;
+}
+
+TEST(DataFormatTest, HashBucketsFoldEachFieldsKeysIntoThatManyRows) {
+  auto plain = MustCreate("");
+  auto folded = MustCreate("hash_buckets: 4");
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(folded, nullptr);
+  std::vector<std::set<uint64_t>> per_field(26);
+  std::set<uint64_t> all;
+  for (int v = 0; v < 200; ++v) {
+    const std::string line = CriteoLine("v" + std::to_string(v) + "x");
+    Batch raw = ParseOne(*plain, line);
+    Batch batch = ParseOne(*folded, line);
+    ASSERT_EQ(batch.keys.size(), 26u);
+    EXPECT_EQ(batch.offsets, raw.offsets);
+    EXPECT_EQ(batch.dense, raw.dense);
+    for (int f = 0; f < 26; ++f) {
+      EXPECT_EQ(batch.keys[f], FoldKey(raw.keys[f], f, 4)) << "field " << f;
+      per_field[f].insert(batch.keys[f]);
+      all.insert(batch.keys[f]);
+    }
+  }
+  // 200 values per field share 4 rows each, and no two fields share a row.
+  for (int f = 0; f < 26; ++f) EXPECT_EQ(per_field[f].size(), 4u) << "field " << f;
+  EXPECT_EQ(all.size(), 26u * 4);
+}
+
+TEST(DataFormatTest, HashBucketsFoldMultiHotBagsByTheirFieldAndKeepTheHeader) {
+  const std::string schema =
+      "csv { delimiter: ',' header: true column { role: LABEL } "
+      "column { role: MULTI_HOT } column { role: CATEGORICAL } }";
+  auto plain = MustCreate("format: CSV " + schema);
+  auto folded = MustCreate("format: CSV hash_buckets: 1000 " + schema);
+  ASSERT_NE(folded, nullptr);
+  EXPECT_TRUE(folded->NewParser()->SkipsFirstLineOfFile());
+  Batch raw = ParseOne(*plain, "1,a|b|c,d");
+  Batch batch = ParseOne(*folded, "1,a|b|c,d");
+  ASSERT_EQ(batch.keys.size(), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(batch.keys[i], FoldKey(raw.keys[i], 0, 1000));
+  EXPECT_EQ(batch.keys[3], FoldKey(raw.keys[3], 1, 1000));
+}
+
+TEST(DataFormatTest, HashBucketsOutOfRangeNameTheField) {
+  for (const char* text : {"hash_buckets: -1", "hash_buckets: 1099511627777"}) {
+    StatusOr<std::unique_ptr<DataFormat>> bad = DataFormat::Create(Config(text));
+    EXPECT_EQ(bad.status().code(), Status::Code::kInvalidArgument) << text;
+    EXPECT_THAT(bad.status().message(), StartsWith("data.hash_buckets must be between 0"));
+  }
+  EXPECT_NE(MustCreate("hash_buckets: 1099511627776"), nullptr);
 }
 
 TEST(DataFormatTest, MovieLensRatingsAreValuesFromOneToFive) {
