@@ -69,6 +69,13 @@ void ShardedTable::ApplySum(std::span<const SparseGradient> gradients, float sca
     CHECK_EQ(g.grads.size(), g.keys.size() * dim_);
     total += g.keys.size();
   }
+  // One gradient on one shard (one worker's push): nothing to sum, so no copy of it,
+  // unless a key repeats in it.
+  if (shards_.size() == 1 && gradients.size() == 1 &&
+      shards_[0]->table.ApplyDistinctGradients(gradients[0].keys, gradients[0].grads, scale,
+                                               step)) {
+    return;
+  }
   threads_.RunShards(shards(), [&](int t) {
     Shard& s = *shards_[t];
     s.sum.Reset(dim_, total / shards_.size());

@@ -146,17 +146,56 @@ TEST(ShardedTableTest, ChangedRowsOverShardsAreThoseOfOneTable) {
 }
 
 TEST(ShardedTableTest, ANegativeZeroGradientSumsToPositiveZero) {
-  // Adam keeps the sign of a zero in its moment: the sum must start from +0.0f.
-  ShardedTable sharded(Options(OptimizerOptions::Kind::kAdam), 2, kSlotBits, 1);
-  std::vector<uint64_t> keys = {Mix64(1), Mix64(2)};
-  std::vector<float> grads(10, -0.0f);
-  const SparseGradient g{keys, grads};
-  sharded.ApplySum(std::span(&g, 1), 1.0f, 1);
-  std::vector<uint64_t> out_keys;
-  std::vector<float> weights, state;
-  sharded.Export(&out_keys, &weights, &state);
-  ASSERT_EQ(state.size(), 20u);
-  for (float m : state) EXPECT_FALSE(std::signbit(m));
+  // Adam keeps the sign of a zero in its moment: the sum must start from +0.0f, also
+  // on one thread, where a single push skips the sum (ApplyDistinctGradients).
+  for (int threads : {1, 2}) {
+    ShardedTable sharded(Options(OptimizerOptions::Kind::kAdam), threads, kSlotBits, 1);
+    std::vector<uint64_t> keys = {Mix64(1), Mix64(2)};
+    std::vector<float> grads(10, -0.0f);
+    const SparseGradient g{keys, grads};
+    sharded.ApplySum(std::span(&g, 1), 1.0f, 1);
+    std::vector<uint64_t> out_keys;
+    std::vector<float> weights, state;
+    sharded.Export(&out_keys, &weights, &state);
+    ASSERT_EQ(state.size(), 20u);
+    for (float m : state) EXPECT_FALSE(std::signbit(m)) << threads;
+  }
+}
+
+// One push on one thread goes around the sum unless a key repeats in it: either way
+// the rows are those of the sum, bit for bit.
+TEST(ShardedTableTest, OneGradientWithAndWithoutRepeatedKeysGivesTheSumsRows) {
+  for (auto kind : {OptimizerOptions::Kind::kSgd, OptimizerOptions::Kind::kAdam,
+                    OptimizerOptions::Kind::kAdagrad, OptimizerOptions::Kind::kFtrl}) {
+    for (uint64_t pool : {uint64_t{500}, uint64_t{1} << 40}) {  // repeats; (nearly) none
+      SparseTable one(Options(kind));
+      ShardedTable sharded(Options(kind), 1, kSlotBits, 1);
+      uint64_t rng = 11;
+      for (int64_t step = 1; step <= 4; ++step) {
+        Gradients g = RandomGradients(1, 400, pool, 5, &rng);
+        const float scale = step % 2 ? 1.0f : 0.5f;
+        ApplyLikeOneTable(&one, g, scale, step);
+        sharded.ApplySum(g.views(), scale, step);
+      }
+      ExpectSameRows(one, sharded);
+      EXPECT_EQ(one.changed_rows(), sharded.changed_rows());
+    }
+  }
+}
+
+TEST(ShardedTableTest, OneGradientsNegativeZeroSumsToPositiveZeroInFtrlState) {
+  // FTRL's z of a zero weight starts at -0.0f and keeps the sign of a zero gradient
+  // added to it: the one place the sum's +0.0f start shows.
+  SparseTableOptions options = Options(OptimizerOptions::Kind::kFtrl);
+  options.init = {{0, 2, ColumnInit::Kind::kNormal, 0.1f}};  // columns 2-4 start at 0
+  SparseTable one(options);
+  ShardedTable sharded(options, 1, kSlotBits, 1);
+  Gradients g;
+  g.keys = {{Mix64(1), Mix64(2)}};
+  g.grads = {std::vector<float>(10, -0.0f)};
+  ApplyLikeOneTable(&one, g, 1.0f, 1);
+  sharded.ApplySum(g.views(), 1.0f, 1);
+  ExpectSameRows(one, sharded);
 }
 
 TEST(ShardedTableTest, PeekInsertsNothingAndReadsTheInitialValues) {

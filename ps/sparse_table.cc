@@ -191,6 +191,41 @@ void SparseTable::ApplyGradients(std::span<const uint64_t> keys, std::span<const
   }
 }
 
+bool SparseTable::RowsRepeat() {
+  in_request_.resize((size_ + 63) / 64, 0);
+  bool repeat = false;
+  for (uint32_t r : rows_) {
+    uint64_t& word = in_request_[r >> 6];
+    const uint64_t bit = uint64_t{1} << (r & 63);
+    repeat |= (word & bit) != 0;
+    word |= bit;
+  }
+  for (uint32_t r : rows_) in_request_[r >> 6] = 0;  // all clear again
+  return repeat;
+}
+
+bool SparseTable::ApplyDistinctGradients(std::span<const uint64_t> keys,
+                                         std::span<const float> grads, float scale,
+                                         int64_t step) {
+  const int dim = options_.dim;
+  CHECK_EQ(grads.size(), keys.size() * dim);
+  if (keys.empty()) return true;
+  ResolveRows(keys, row_floats_ * sizeof(float));
+  if (RowsRepeat()) return false;
+  const PreparedStep prepared = PrepareStep(options_.optimizer, step);
+  row_grad_.resize(dim);
+  float* g = row_grad_.data();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const float* in = grads.data() + i * dim;
+    // As GradientSum: the sum starts from +0.0f (so -0.0f becomes +0.0f), then Scale.
+    for (int j = 0; j < dim; ++j) g[j] = (0.0f + in[j]) * scale;
+    float* row = RowData(rows_[i]);
+    ApplyUpdate(prepared, dim, row, row + dim, g);
+    MarkChanged(rows_[i]);
+  }
+  return true;
+}
+
 void SparseTable::Export(std::vector<uint64_t>* keys, std::vector<float>* weights,
                          std::vector<float>* state, Rows which) const {
   const bool changed_only = which == Rows::kChanged;
@@ -259,7 +294,8 @@ size_t SparseTable::MemoryBytes() const {
   return capacity_ * sizeof(Slot) + pages_.size() * page_bytes +
          pages_.capacity() * sizeof(pages_[0]) + slabs_.capacity() * sizeof(slabs_[0]) +
          options_.init.capacity() * sizeof(ColumnInit) +
-         rows_.capacity() * sizeof(uint32_t) + changed_.capacity() * sizeof(uint64_t);
+         rows_.capacity() * sizeof(uint32_t) + changed_.capacity() * sizeof(uint64_t) +
+         in_request_.capacity() * sizeof(uint64_t) + row_grad_.capacity() * sizeof(float);
 }
 
 }  // namespace tessera::ps

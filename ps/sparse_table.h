@@ -71,6 +71,15 @@ class SparseTable {
   // bias correction).
   void ApplyGradients(std::span<const uint64_t> keys, std::span<const float> grads, int64_t step);
 
+  // One step of a single sparse gradient, as ShardedTable::ApplySum would apply it
+  // through a GradientSum: each row's gradient is (+0.0f + g) * scale, bit for bit
+  // the sum of that one gradient, scaled. Without the sum's copy of the gradient and
+  // its hash index: a request's keys are checked for repeats on a bitmap of the rows
+  // instead. When a key repeats, applies nothing (missing rows are created, as any
+  // path would) and returns false: the caller sums the gradient first.
+  bool ApplyDistinctGradients(std::span<const uint64_t> keys, std::span<const float> grads,
+                              float scale, int64_t step);
+
   // Which rows Export copies: all of them, or those changed since ClearChanged().
   enum class Rows { kAll, kChanged };
 
@@ -128,6 +137,8 @@ class SparseTable {
   // Doubles the map capacity, reinserting every slot.
   // The slot a key's probe starts at.
   size_t HomeSlot(uint64_t key) const;
+  // True when rows_ holds a row twice (rows_ from ResolveRows).
+  bool RowsRepeat();
   // Fills rows_ with the row of each key (creating missing rows), prefetching ahead
   // the first `row_bytes` bytes of each row.
   void ResolveRows(std::span<const uint64_t> keys, size_t row_bytes);
@@ -163,6 +174,10 @@ class SparseTable {
   size_t slab_pages_ = 0;       // pages the last slab holds
   size_t slab_cut_ = 0;         // of which cut
   std::vector<uint64_t> changed_;  // bit r: row r changed since ClearChanged()
+  // Scratch of ApplyDistinctGradients: bit r set while row r is in the request being
+  // checked (all clear between calls), and one row's gradient.
+  std::vector<uint64_t> in_request_;
+  std::vector<float> row_grad_;
 };
 
 }  // namespace tessera::ps
