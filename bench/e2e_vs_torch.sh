@@ -35,6 +35,7 @@ peak_mib() {
   done
   echo $((max / 1024))
 }
+results=()
 for m in $models; do
   case "$m" in
     lr) model="kind: LR" ;;
@@ -67,6 +68,12 @@ for m in $models; do
     ratio=$(/usr/bin/python3 -c "print(f'{float(\"$t_eps\")/float(\"${p_eps:-0}\"):.2f}' if \"${p_eps:-0}\" not in ('','0') else 'n/a')")
     printf '%-7s %-20s %12.0f %12s %6s %8.5f %9s %18s\n' "$m" "$b" "$t_eps" "${p_eps:-n/a}" \
       "$ratio" "$t_auc" "${p_auc:-n/a}" "$peaks"
+    case_name="e2e_$m"
+    [[ "$builds" == "${builds%% *}" ]] || case_name="e2e_$m@${b//\//_}"  # several builds
+    IFS=/ read -r pk_s pk_srv pk_w <<<"$peaks"
+    results+=("RESULT case=$case_name tessera_eps=$t_eps torch_eps=${p_eps:-0} tessera_auc=$t_auc torch_auc=${p_auc:-0} peak_scheduler_mib=$pk_s peak_server_mib=$pk_srv peak_worker_mib=$pk_w")
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The same figures, one machine-readable line each (bench/run's report reads them).
+printf '%s\n' "${results[@]}"

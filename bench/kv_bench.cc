@@ -12,6 +12,12 @@
 // production pair, ps::PsClient and ps::Server, in the worker's pull-then-push steps.
 // Both servers work their tables with --server_threads slot-owning threads (default 1,
 // cluster.server_threads' default) through ps::ShardedTable, as ps::Server does.
+// --role=wire is the default pair with the table work taken out (cases "wire_..."):
+// the server acknowledges a push without reading its values and answers a pull with
+// a preallocated block of the right size, sent zero-copy. That is what ps-lite's own
+// benchmark server does (tests/test_benchmark.cc: the push handler's sum returns at
+// once, a pull replies with the stored blob), so wire_ is the like-for-like figure
+// beside ps-lite's, and kv_ minus wire_ is the cost of the table.
 //
 //   kv_bench [--seconds=S] [--filter=SUB] [--server_threads=N]
 //                                          server child + client, every case (or those
@@ -21,6 +27,7 @@
 //   kv_bench --role=raw [--seconds=S]      raw ZeroMQ: PAIR sender -> forked receiver
 //   kv_bench --role=real [--seconds=S]     ps::PsClient against a forked ps::Server
 //                                          (bench/kv_real.h)
+//   kv_bench --role=wire [--seconds=S]     the default pair, the server without table work
 //
 // Output: one line per case, "RESULT case=<name> key=value ...". MB = 10^6 bytes of
 // values (push+pull counts both directions); keys/s counts keys per op.
@@ -66,8 +73,10 @@ constexpr int kSlotBits = 14;  // cluster.slot_bits' default
 
 class KvServer {
  public:
-  KvServer(net::Router* router, int threads)
+  // table_work false: no table or dense-store work at all (--role=wire).
+  KvServer(net::Router* router, int threads, bool table_work)
       : router_(router),
+        table_work_(table_work),
         dense_(int64_t{kDenseBlockFloats} * kDenseBlocks, kDenseBlockFloats, AllBlocks(),
                std::vector<float>(size_t{kDenseBlockFloats} * kDenseBlocks, 0.0f),
                ps::OptimizerOptions{}) {
@@ -158,20 +167,35 @@ class KvServer {
     ASSIGN_OR_RETURN(std::span<const uint64_t> keys, net::ViewArray(msg, 0, &keys_copy));
     ASSIGN_OR_RETURN(std::span<const uint64_t> block_ids, net::ViewArray(msg, 1, &block_ids_copy));
     const size_t floats = table != nullptr ? keys.size() * table->dim() : 0;
-    zmq::message_t values = net::UninitializedFrame<float>(floats);
-    if (table != nullptr) table->Pull(keys, std::span(static_cast<float*>(values.data()), floats));
     size_t dense_floats = 0;
     RETURN_IF_ERROR(DenseFloats(block_ids, &dense_floats));
-    zmq::message_t dense = net::UninitializedFrame<float>(dense_floats);
-    RETURN_IF_ERROR(
-        dense_.Pull(block_ids, std::span(static_cast<float*>(dense.data()), dense_floats)));
     net::Message reply;
+    if (!table_work_) {
+      reply.frames.push_back(StoredFrame(0, floats));
+      reply.frames.push_back(StoredFrame(1, dense_floats));
+    } else {
+      zmq::message_t values = net::UninitializedFrame<float>(floats);
+      if (table != nullptr) {
+        table->Pull(keys, std::span(static_cast<float*>(values.data()), floats));
+      }
+      zmq::message_t dense = net::UninitializedFrame<float>(dense_floats);
+      RETURN_IF_ERROR(
+          dense_.Pull(block_ids, std::span(static_cast<float*>(dense.data()), dense_floats)));
+      reply.frames.push_back(std::move(values));
+      reply.frames.push_back(std::move(dense));
+    }
     reply.header.set_kind(pb::PULL_REPLY);
     reply.header.set_request_id(msg.header.request_id());
     reply.header.set_count(keys.size());
-    reply.frames.push_back(std::move(values));
-    reply.frames.push_back(std::move(dense));
     return router_->Send(peer, std::move(reply));
+  }
+
+  // A zero-copy frame of the first `floats` of stored block `which` (0: sparse values,
+  // 1: dense), allocated once at the largest size a case asks for.
+  zmq::message_t StoredFrame(int which, size_t floats) {
+    std::vector<float>& block = stored_[which];
+    CHECK_LE(floats, block.size());
+    return zmq::message_t(block.data(), floats * sizeof(float), nullptr, nullptr);
   }
 
   // As ps::Server::HandlePush + ApplyStep for one worker: frames [keys, grads, block
@@ -184,6 +208,7 @@ class KvServer {
     ASSIGN_OR_RETURN(std::span<const float> grads, net::ViewArray(msg, 1, &grads_copy));
     ASSIGN_OR_RETURN(std::span<const uint64_t> block_ids, net::ViewArray(msg, 2, &block_ids_copy));
     ASSIGN_OR_RETURN(std::span<const float> dense_grads, net::ViewArray(msg, 3, &dense_grads_copy));
+    if (!table_work_) return Status::OK();
     if (table != nullptr && !keys.empty()) {
       if (grads.size() != keys.size() * table->dim()) {
         return Status::Corruption("PUSH with " + std::to_string(keys.size()) + " keys but " +
@@ -199,6 +224,11 @@ class KvServer {
   }
 
   net::Router* router_;
+  const bool table_work_;
+  // !table_work_: what pulls answer (sparse values, dense), never reallocated.
+  std::vector<float> stored_[2] = {
+      std::vector<float>(size_t{kKeysPerRequest} * kTableDims[1], 0.5f),
+      std::vector<float>(size_t{kDenseBlockFloats} * kDenseBlocks, 0.5f)};
   std::vector<std::unique_ptr<ps::ShardedTable>> tables_;
   std::vector<int64_t> steps_;
   ps::DenseStore dense_;
@@ -426,8 +456,10 @@ std::vector<Case> AllCases() {
   return cases;
 }
 
-// Runs every case whose name contains `filter` (all when empty).
-Status RunClient(const std::string& endpoint, double seconds, const std::string& filter) {
+// Runs every case whose name contains `filter` (all when empty). A non-empty `prefix`
+// replaces the cases' "kv_" and goes before the latency cases' names.
+Status RunClient(const std::string& endpoint, double seconds, const std::string& filter,
+                 const std::string& prefix) {
   zmq::context_t context(1);
   ASSIGN_OR_RETURN(auto dealer,
                    net::Dealer::Connect(&context, endpoint, "kv_bench_client",
@@ -435,26 +467,27 @@ Status RunClient(const std::string& endpoint, double seconds, const std::string&
   KvClient client(dealer.get());
   RETURN_IF_ERROR(client.WaitForServer());
   auto wanted = [&](const std::string& name) { return name.find(filter) != std::string::npos; };
-  for (const Case& c : AllCases()) {
+  for (Case c : AllCases()) {
+    if (!prefix.empty()) c.name = prefix + c.name.substr(3);  // "kv_..." -> prefix + "..."
     if (wanted(c.name)) RETURN_IF_ERROR(client.Throughput(c, seconds));
   }
   for (Op op : {Op::kPull, Op::kPush, Op::kPushPull}) {
-    std::string name = std::string("lat_1x16_") + OpName(op);
+    std::string name = prefix + "lat_1x16_" + OpName(op);
     if (wanted(name)) RETURN_IF_ERROR(client.Latency(name, op, seconds));
   }
   return client.Shutdown();
 }
 
 // Binds, reports the endpoint on `endpoint_fd`, serves until SHUTDOWN with `threads`
-// slot-owning threads.
-Status RunServer(int endpoint_fd, int threads) {
+// slot-owning threads (with no table work at all when !table_work).
+Status RunServer(int endpoint_fd, int threads, bool table_work) {
   zmq::context_t context(1);
   ASSIGN_OR_RETURN(auto router, net::Router::Bind(&context, "127.0.0.1", kSendTimeoutMs));
   std::string line = router->endpoint() + "\n";
   if (write(endpoint_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     return Status::IOError("cannot report the endpoint");
   }
-  KvServer server(router.get(), threads);
+  KvServer server(router.get(), threads, table_work);
   return server.Run();
 }
 
@@ -479,23 +512,25 @@ Status Main(int argc, char** argv) {
   if (seconds <= 0) return Status::InvalidArgument("--seconds must be positive");
   if (threads < 1) return Status::InvalidArgument("--server_threads must be at least 1");
   if (role == "server") {
-    return RunServer(STDOUT_FILENO, threads);
+    return RunServer(STDOUT_FILENO, threads, /*table_work=*/true);
   }
   if (role == "client") {
     std::string endpoint = Flag(argc, argv, "server", "");
     if (endpoint.empty()) return Status::InvalidArgument("--role=client needs --server=EP");
-    return RunClient(endpoint, seconds, filter);
+    return RunClient(endpoint, seconds, filter, "");
   }
   if (role == "real") return RunRealCases(seconds, filter, threads);
-  if (role != "both" && role != "raw") {
-    return Status::InvalidArgument("--role is server, client, both, raw or real, not " + role);
+  if (role != "both" && role != "raw" && role != "wire") {
+    return Status::InvalidArgument("--role is server, client, both, raw, real or wire, not " +
+                                   role);
   }
+  const bool table_work = role != "wire";
   pid_t child = 0;
-  auto serve = [threads](int fd) { return RunServer(fd, threads); };
+  auto serve = [threads, table_work](int fd) { return RunServer(fd, threads, table_work); };
   ASSIGN_OR_RETURN(std::string endpoint,
                    role == "raw" ? ForkPeer(&RunRawReceiver, &child) : ForkPeer(serve, &child));
-  Status run =
-      role == "raw" ? RunRawSender(endpoint, seconds) : RunClient(endpoint, seconds, filter);
+  Status run = role == "raw" ? RunRawSender(endpoint, seconds)
+                             : RunClient(endpoint, seconds, filter, table_work ? "" : "wire_");
   if (!run.ok()) {
     KillPeer(child);
     return run;
