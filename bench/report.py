@@ -160,8 +160,8 @@ def targets(kv, raw):
 def micro_table(path):
     with open(path) as f:
         data = json.load(f)
-    rows = ["| kernel | time per iteration (median of 3) | items/s | bytes/s |",
-            "|---|---|---|---|"]
+    rows = ["| kernel | time per iteration (median of 3) | items/s | bytes/s | FLOP/s |",
+            "|---|---|---|---|---|"]
     for b in data["benchmarks"]:
         if b.get("aggregate_name") != "median":
             continue
@@ -170,9 +170,10 @@ def micro_table(path):
         time, unit = b["real_time"], b["time_unit"]
         if unit == "ns":
             time, unit = time / 1e3, "us"
-        rows.append("| {} | {} {} | {} | {} |".format(
+        flops = b.get("flops") or b.get("mlp_flops")  # BM_Sgemm; the DeepFM step's MLP
+        rows.append("| {} | {} {} | {} | {} | {} |".format(
             b["run_name"], fmt(time, 1), unit, human(items) if items else "—",
-            fmt(bps / 1e6) + " MB/s" if bps else "—"))
+            fmt(bps / 1e6) + " MB/s" if bps else "—", human(flops) if flops else "—"))
     return rows
 
 
