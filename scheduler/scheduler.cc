@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common/clock.h"
+#include "common/hash.h"
 #include "io/file_util.h"
 #include "io/line_reader.h"
 #include "io/model_file.h"
@@ -500,11 +501,24 @@ void Scheduler::PlanStripes() {
     if (Live(w)) live.push_back(w);
   }
   size_t dealt = 0;
-  for (size_t i = 0; i < train_chunks_.size(); ++i) {
+  const std::vector<int64_t> order = ChunkOrder();
+  for (size_t i = 0; i < order.size(); ++i) {
     const int w = static_cast<int>(i % num_workers_);
     const int to = Live(w) ? w : live[dealt++ % live.size()];
-    queues_[to].push_back({static_cast<int64_t>(i), 0});
+    queues_[to].push_back({order[i], 0});
   }
+}
+
+std::vector<int64_t> Scheduler::ChunkOrder() const {
+  std::vector<int64_t> order(train_chunks_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+  if (!options_.config.data().shuffle_chunks()) return order;
+  // Fisher-Yates on our own generator: the same permutation on any standard library.
+  uint64_t state = Mix64(options_.config.training().seed() ^ Mix64(0x5c4u + epoch_));
+  for (size_t i = order.size(); i > 1; --i) {
+    std::swap(order[i - 1], order[SplitMix64Next(&state) % i]);
+  }
+  return order;
 }
 
 Status Scheduler::ReleaseHeld() {
@@ -687,20 +701,19 @@ Status Scheduler::ResumeCursors() {
     if (c.done()) {
       queues_[w].clear();
     } else {
-      if (c.chunk_id() < 0 || c.chunk_id() >= static_cast<int64_t>(train_chunks_.size()) ||
-          c.chunk_id() % num_workers_ != w) {
+      std::deque<Assignment>& queue = queues_[w];
+      auto at = std::find_if(queue.begin(), queue.end(),
+                             [&](const Assignment& a) { return a.chunk_id == c.chunk_id(); });
+      if (at == queue.end()) {
         return Status::InvalidArgument(
             "the checkpoint's cursor of worker " + std::to_string(w) + " (chunk " +
             std::to_string(c.chunk_id()) + ") does not fit this job's " +
-            std::to_string(train_chunks_.size()) + " training chunks: were data.train or "
-            "data.chunk_bytes changed?");
+            std::to_string(train_chunks_.size()) + " training chunks as this epoch deals "
+            "them: were data.train, data.chunk_bytes, data.shuffle_chunks or training.seed "
+            "changed?");
       }
-      while (!queues_[w].empty() && queues_[w].front().chunk_id != c.chunk_id()) {
-        queues_[w].pop_front();
-      }
-      if (!queues_[w].empty()) {
-        queues_[w].front().skip_batches = std::max<int64_t>(0, c.batches_done());
-      }
+      queue.erase(queue.begin(), at);  // the chunks before it were trained
+      queue.front().skip_batches = std::max<int64_t>(0, c.batches_done());
     }
     epoch_examples_ += c.examples();
     epoch_loss_sum_ += c.loss_sum();

@@ -150,8 +150,12 @@ class Scheduler {
   bool TrainingComplete() const;
   Status MaybeEndTraining();
   bool Live(int worker) const { return !lost_[worker]; }
-  // The epoch's stripes, over the live workers (a lost one's stripe dealt round-robin).
+  // The epoch's stripes, over the live workers (a lost one's stripe dealt round-robin):
+  // the chunks in ChunkOrder(), the i-th to worker i mod workers.
   void PlanStripes();
+  // Chunk ids in the order this epoch deals them: file order, or with
+  // data.shuffle_chunks a permutation that depends only on (training.seed, epoch).
+  std::vector<int64_t> ChunkOrder() const;
   // SHUTDOWN with `why` to every server and live worker (best effort).
   void StopJob(const Status& why);
   // Waits for the BYE of every live rank (best effort: a deadline only warns).

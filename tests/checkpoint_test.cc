@@ -1,8 +1,13 @@
 // Checkpoints through real mpirun: exact resume, resharding onto another number of
 // servers, and falling back past a corrupt checkpoint; the same through chains of
 // incremental checkpoints (checkpoint.full_every).
+#include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -30,7 +35,7 @@ class CheckpointTest : public ::testing::Test {
   std::string Config() {
     std::string path = dir_ + "/job.pbtxt";
     WriteFile(path, "data { train: \"" + *data_ + "/train.tsv\" validation: \"" + *data_ +
-                        "/validation.tsv\" batch_size: 512 chunk_bytes: 1048576 }\n"
+                        "/validation.tsv\" batch_size: 512 chunk_bytes: 1048576 " + data_extra_ + " }\n"
                         "model { kind: DEEPFM embedding_dim: 8 mlp_hidden: [16] " + model_extra_ +
                         " }\n"
                         "training { epochs: 3 sparse_optimizer { learning_rate: 0.01 } }\n"
@@ -69,6 +74,7 @@ class CheckpointTest : public ::testing::Test {
   int keep_ = 5;
   std::string checkpoint_extra_;  // more checkpoint { } fields
   std::string model_extra_;       // more model { } fields
+  std::string data_extra_;        // more data { } fields
 };
 
 std::string* CheckpointTest::data_ = nullptr;
@@ -153,6 +159,53 @@ TEST_F(CheckpointTest, ResumeFromInsideAnEpochGivesTheUninterruptedModelBitForBi
     std::string first = resumed_metrics.substr(0, resumed_metrics.find(", \"train_loss"));
     EXPECT_NE(straight_metrics.find(first), std::string::npos) << first << "\n" << straight_metrics;
   }
+}
+
+// The chunk ids each epoch's training read, per worker, in the order read: from the
+// workers' batch traces (ranks 3 and 4 with 2 servers), "epoch chunk batch examples".
+std::map<int, std::vector<std::vector<int>>> ChunkOrders(const std::string& trace_prefix) {
+  std::map<int, std::vector<std::vector<int>>> orders;  // epoch -> per worker
+  for (int rank : {3, 4}) {
+    std::istringstream lines(ReadFile(trace_prefix + std::to_string(rank)));
+    int epoch, chunk;
+    long long batch, examples;
+    while (lines >> epoch >> chunk >> batch >> examples) {
+      auto& per_worker = orders[epoch];
+      per_worker.resize(2);
+      std::vector<int>& seq = per_worker[rank - 3];
+      if (seq.empty() || seq.back() != chunk) seq.push_back(chunk);
+    }
+  }
+  return orders;
+}
+
+TEST_F(CheckpointTest, ShuffledChunksChangeTheOrderEachEpochAndResumeBitForBit) {
+  keep_ = 20;
+  checkpoint_extra_ = "every_steps: 10";
+  data_extra_ = "shuffle_chunks: true";
+  CommandResult straight =
+      Train(2, "--model_dir " + dir_ + "/straight --trace_batches " + dir_ + "/trace");
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  auto orders = ChunkOrders(dir_ + "/trace");
+  ASSERT_EQ(orders.size(), 3u);
+  std::set<std::vector<std::vector<int>>> distinct;
+  for (auto& [epoch, per_worker] : orders) {
+    // Every chunk once an epoch, over the two workers.
+    std::vector<int> all = per_worker[0];
+    all.insert(all.end(), per_worker[1].begin(), per_worker[1].end());
+    std::sort(all.begin(), all.end());
+    ASSERT_GE(all.size(), 3u) << "epoch " << epoch;
+    for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], static_cast<int>(i)) << epoch;
+    distinct.insert(per_worker);
+  }
+  EXPECT_GE(distinct.size(), 2u) << "the same deal in every epoch";
+
+  // Resumed inside the second epoch, the deal is the same and so is the model.
+  const std::string expected = Checksums(dir_ + "/straight");
+  RunCommand("cp -r " + dir_ + "/ckpt/epoch-0001-step-000000010 " + dir_ + "/from");
+  CommandResult resumed = Train(2, "--model_dir " + dir_ + "/resumed --resume " + dir_ + "/from");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_EQ(Checksums(dir_ + "/resumed"), expected);
 }
 
 TEST_F(CheckpointTest, MidEpochCheckpointResumesOnOtherServerCountsButRefusesOtherWorkerCounts) {
