@@ -2,6 +2,7 @@
 // machine, over real ZeroMQ sockets and real files.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -135,6 +136,42 @@ TEST_F(TrainingTest, TwoEpochsWriteOneMetricsLineEach) {
   std::string metrics = ReadFile(dir + "/model/metrics.jsonl");
   EXPECT_NE(metrics.find("\"epoch\": 1,"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("\"epoch\": 2,"), std::string::npos) << metrics;
+  RunCommand("rm -rf " + dir);
+}
+
+// A short batch (here a chunk of 1 line with batch_size 4) weighs each example as a
+// full batch does: one SGD step from zero on the line alone moves every parameter a
+// quarter of what a full batch of four copies of it moves them, so the logit it then
+// gives the line is a quarter. (Taken as a plain batch mean, both steps were equal.)
+TEST_F(TrainingTest, AShortBatchWeighsEachExampleAsAFullBatchDoes) {
+  const std::string dir = MakeTempDir("short");
+  const std::string line = RunCommand("head -n 1 " + *data_dir_ + "/train.tsv").output;
+  ASSERT_FALSE(line.empty());
+  WriteFile(dir + "/one.tsv", line);
+  WriteFile(dir + "/four.tsv", line + line + line + line);
+  double logits[2];
+  int i = 0;
+  for (const std::string name : {"one", "four"}) {
+    WriteFile(dir + "/" + name + ".pbtxt",
+              "data { train: \"" + dir + "/" + name + ".tsv\" batch_size: 4 }\n"
+              "model { kind: LR }\n"
+              "training { epochs: 1 sparse_optimizer { kind: SGD learning_rate: 0.1 }\n"
+              "  dense_optimizer { kind: SGD learning_rate: 0.1 } }\n"
+              "output { model_dir: \"" + dir + "/" + name + "\" }\n");
+    CommandResult r = Train(dir + "/" + name + ".pbtxt", 1, 1);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    CommandResult p = RunCommand(TesseraBin() + " predict --model " + dir + "/" + name +
+                                 " --data " + dir + "/one.tsv --predictions_out " + dir + "/" +
+                                 name + ".pred");
+    ASSERT_EQ(p.exit_code, 0) << p.output;
+    const std::string pred = ReadFile(dir + "/" + name + ".pred");
+    const double prob = std::atof(pred.substr(pred.find('\t') + 1).c_str());
+    ASSERT_GT(prob, 0.0) << pred;
+    ASSERT_LT(prob, 1.0) << pred;
+    logits[i++] = std::log(prob / (1 - prob));
+  }
+  EXPECT_GT(std::abs(logits[1]), 1e-3);  // the full batch moved the model
+  EXPECT_NEAR(logits[0], logits[1] / 4, 1e-5) << logits[0] << " " << logits[1];
   RunCommand("rm -rf " + dir);
 }
 
